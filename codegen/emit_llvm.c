@@ -1,0 +1,265 @@
+/* LLVM IR: translation from the LLVM dialect, the runtime descriptor, optimisation
+ * with LLVM's default<O3> pipeline for the target CPU, and the object file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+#include "llvm-c/Analysis.h"
+#include "llvm-c/Target.h"
+#include "llvm-c/Transforms/PassBuilder.h"
+#include "mlir-c/Target/LLVMIR.h"
+
+static void init_llvm_once(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+}
+
+static tdm_status make_target_machine(const cg_target *t, LLVMTargetMachineRef *out) {
+  init_llvm_once();
+  char *triple = LLVMGetDefaultTargetTriple();
+  LLVMTargetRef target;
+  char *err = NULL;
+  if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+    tdm_status st = TDM_INTERNAL("no LLVM target for %s: %s", triple, err ? err : "");
+    LLVMDisposeMessage(err);
+    LLVMDisposeMessage(triple);
+    return st;
+  }
+  int host = !t->cpu || strcmp(t->cpu, "host") == 0;
+  char *cpu = host ? LLVMGetHostCPUName() : NULL;
+  char *features = host ? LLVMGetHostCPUFeatures() : NULL;
+  LLVMCodeGenOptLevel level = t->opt_level <= 0 ? LLVMCodeGenLevelNone
+                              : t->opt_level == 1 ? LLVMCodeGenLevelLess
+                              : t->opt_level == 2 ? LLVMCodeGenLevelDefault
+                                                  : LLVMCodeGenLevelAggressive;
+  *out = LLVMCreateTargetMachine(target, triple, host ? cpu : t->cpu, host ? features : "", level,
+                                 LLVMRelocPIC, LLVMCodeModelDefault);
+  LLVMDisposeMessage(triple);
+  if (cpu) LLVMDisposeMessage(cpu);
+  if (features) LLVMDisposeMessage(features);
+  if (!*out) return TDM_INTERNAL("cannot create an LLVM target machine");
+  return NULL;
+}
+
+/* Every function gets the machine's CPU and features, so that LLVM's inliner and
+ * vectorisers see the same target as its code generator. */
+static void tag_functions(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
+  char *cpu = LLVMGetTargetMachineCPU(tm), *features = LLVMGetTargetMachineFeatureString(tm);
+  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
+    if (LLVMIsDeclaration(f)) continue;
+    LLVMAddTargetDependentFunctionAttr(f, "target-cpu", cpu);
+    if (*features) LLVMAddTargetDependentFunctionAttr(f, "target-features", features);
+  }
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+}
+
+tdm_status cg_translate(tdm_session *s, MlirModule module, const cg_target *target,
+                        cg_module *out) {
+  memset(out, 0, sizeof *out);
+  TDM_TRY(make_target_machine(target, &out->tm));
+  out->ctx = LLVMContextCreate();
+  out->mod = mlirTranslateModuleToLLVMIR(mlirModuleGetOperation(module), out->ctx);
+  if (!out->mod) {
+    cg_module_dispose(out);
+    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "translation to LLVM IR failed");
+  }
+  char *triple = LLVMGetTargetMachineTriple(out->tm);
+  LLVMSetTarget(out->mod, triple);
+  LLVMDisposeMessage(triple);
+  LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(out->tm);
+  LLVMSetModuleDataLayout(out->mod, layout);
+  LLVMDisposeTargetData(layout);
+  tag_functions(out->mod, out->tm);
+  return NULL;
+}
+
+void cg_module_dispose(cg_module *m) {
+  if (m->mod) LLVMDisposeModule(m->mod);
+  if (m->ctx) LLVMContextDispose(m->ctx);
+  if (m->tm) LLVMDisposeTargetMachine(m->tm);
+  memset(m, 0, sizeof *m);
+}
+
+/* ---- The descriptor ------------------------------------------------------------------ */
+
+typedef struct desc_builder {
+  LLVMModuleRef mod;
+  LLVMContextRef ctx;
+  LLVMTypeRef i32, i64, ptr;
+  const char *name;
+  int counter;
+} desc_builder;
+
+static LLVMValueRef private_global(desc_builder *b, LLVMValueRef init, const char *what) {
+  char sym[256];
+  snprintf(sym, sizeof sym, "%s_%s.%d", b->name, what, b->counter++);
+  LLVMValueRef g = LLVMAddGlobal(b->mod, LLVMTypeOf(init), sym);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+  return g;
+}
+
+static LLVMValueRef cstring(desc_builder *b, const char *s) {
+  return private_global(b, LLVMConstStringInContext2(b->ctx, s, strlen(s), 0), "str");
+}
+
+/* struct tandem_tensor_desc { ptr name; i32 dtype; i32 rank; ptr shape; i64 byte_size; } */
+static LLVMValueRef tensor_descs(desc_builder *b, const tdm_io_tensor *io, int n, LLVMTypeRef *ty) {
+  LLVMTypeRef fields[5] = {b->ptr, b->i32, b->i32, b->ptr, b->i64};
+  *ty = LLVMStructTypeInContext(b->ctx, fields, 5, 0);
+  if (n == 0) return LLVMConstNull(b->ptr);
+  LLVMValueRef *elems = calloc((size_t)n, sizeof *elems);
+  for (int i = 0; i < n; i++) {
+    const tdm_type *t = &io[i].type;
+    LLVMValueRef dims[TDM_MAX_RANK];
+    int64_t numel = 1;
+    for (int d = 0; d < t->shape.rank; d++) {
+      dims[d] = LLVMConstInt(b->i64, (unsigned long long)t->shape.dim[d], 0);
+      numel *= t->shape.dim[d];
+    }
+    LLVMValueRef shape = t->shape.rank
+                             ? private_global(b, LLVMConstArray2(b->i64, dims, (uint64_t)t->shape.rank), "shape")
+                             : LLVMConstNull(b->ptr);
+    LLVMValueRef v[5] = {cstring(b, io[i].name), LLVMConstInt(b->i32, (unsigned)t->dtype, 0),
+                         LLVMConstInt(b->i32, (unsigned)t->shape.rank, 0), shape,
+                         LLVMConstInt(b->i64, (unsigned long long)numel * tandem_dtype_size(t->dtype), 0)};
+    elems[i] = LLVMConstNamedStruct(*ty, v, 5);
+  }
+  LLVMValueRef arr = private_global(b, LLVMConstArray2(*ty, elems, (uint64_t)n), "tensors");
+  free(elems);
+  return arr;
+}
+
+/* void NAME_entry(const void *weights, const void *const *in, void *const *out):
+ * unpacks the pointer arrays and calls NAME_run(weights, in[0].., out[0]..). */
+static LLVMValueRef entry_wrapper(desc_builder *b, tdm_session *s, LLVMValueRef run) {
+  LLVMTypeRef params[3] = {b->ptr, b->ptr, b->ptr};
+  LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(b->ctx), params, 3, 0);
+  char sym[256];
+  snprintf(sym, sizeof sym, "%s_entry", b->name);
+  LLVMValueRef f = LLVMAddFunction(b->mod, sym, fty);
+  LLVMBuilderRef ir = LLVMCreateBuilderInContext(b->ctx);
+  LLVMPositionBuilderAtEnd(ir, LLVMAppendBasicBlockInContext(b->ctx, f, "entry"));
+  int nargs = 1 + s->ninputs + s->noutputs;
+  LLVMValueRef *args = calloc((size_t)nargs, sizeof *args);
+  args[0] = LLVMGetParam(f, 0);
+  for (int i = 0; i < s->ninputs + s->noutputs; i++) {
+    int is_in = i < s->ninputs;
+    LLVMValueRef base = LLVMGetParam(f, is_in ? 1 : 2);
+    LLVMValueRef idx = LLVMConstInt(b->i64, (unsigned long long)(is_in ? i : i - s->ninputs), 0);
+    LLVMValueRef slot = LLVMBuildGEP2(ir, b->ptr, base, &idx, 1, "");
+    args[1 + i] = LLVMBuildLoad2(ir, b->ptr, slot, "");
+  }
+  LLVMBuildCall2(ir, LLVMGlobalGetValueType(run), run, args, (unsigned)nargs, "");
+  LLVMBuildRetVoid(ir);
+  LLVMDisposeBuilder(ir);
+  free(args);
+  return f;
+}
+
+/* Inputs, outputs and weights never overlap (the header says so): tell LLVM. */
+static void mark_noalias(desc_builder *b, LLVMValueRef run) {
+  unsigned kind = LLVMGetEnumAttributeKindForName("noalias", 7);
+  LLVMAttributeRef noalias = LLVMCreateEnumAttribute(b->ctx, kind, 0);
+  for (unsigned i = 0; i < LLVMCountParams(run); i++) LLVMAddAttributeAtIndex(run, i + 1, noalias);
+}
+
+tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
+                             int main_alias) {
+  desc_builder b = {m->mod, m->ctx, LLVMInt32TypeInContext(m->ctx), LLVMInt64TypeInContext(m->ctx),
+                    LLVMPointerTypeInContext(m->ctx, 0), s->model_name, 0};
+  char sym[256];
+  snprintf(sym, sizeof sym, "%s_run", s->model_name);
+  LLVMValueRef run = LLVMGetNamedFunction(m->mod, sym);
+  if (!run) return TDM_INTERNAL("the lowered module has no %s", sym);
+  mark_noalias(&b, run);
+  LLVMValueRef entry = entry_wrapper(&b, s, run);
+  LLVMTypeRef tensor_ty;
+  LLVMValueRef ins = tensor_descs(&b, s->inputs, s->ninputs, &tensor_ty);
+  LLVMValueRef outs = tensor_descs(&b, s->outputs, s->noutputs, &tensor_ty);
+  LLVMValueRef weights = LLVMConstNull(b.ptr);
+  if (embed) {
+    snprintf(sym, sizeof sym, "%s_weights", s->model_name);
+    /* At least one byte, so that an empty blob still has an address. */
+    const char *data = w->size ? (const char *)w->data : "";
+    LLVMValueRef init = LLVMConstStringInContext2(m->ctx, data, w->size ? w->size : 1, 1);
+    weights = LLVMAddGlobal(m->mod, LLVMTypeOf(init), sym);
+    LLVMSetInitializer(weights, init);
+    LLVMSetGlobalConstant(weights, 1);
+    LLVMSetAlignment(weights, 64);
+  }
+  /* struct tandem_model_desc: i32 x4, ptr name, ptr inputs, ptr outputs, i64 size,
+   * i64 hash, ptr embedded_weights, ptr entry */
+  LLVMTypeRef f[11] = {b.i32, b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.i64, b.i64, b.ptr, b.ptr};
+  LLVMTypeRef desc_ty = LLVMStructTypeInContext(m->ctx, f, 11, 0);
+  LLVMValueRef v[11] = {
+      LLVMConstInt(b.i32, TANDEM_ABI_VERSION, 0),
+      LLVMConstInt(b.i32, (unsigned)s->ninputs, 0),
+      LLVMConstInt(b.i32, (unsigned)s->noutputs, 0),
+      LLVMConstInt(b.i32, 0, 0),
+      cstring(&b, s->model_name),
+      ins,
+      outs,
+      LLVMConstInt(b.i64, w->size, 0),
+      LLVMConstInt(b.i64, w->hash, 0),
+      weights,
+      entry,
+  };
+  snprintf(sym, sizeof sym, "%s_desc", s->model_name);
+  LLVMValueRef desc = LLVMAddGlobal(m->mod, desc_ty, sym);
+  LLVMSetInitializer(desc, LLVMConstNamedStruct(desc_ty, v, 11));
+  LLVMSetGlobalConstant(desc, 1);
+  if (main_alias) LLVMAddAlias2(m->mod, desc_ty, 0, desc, "tandem_main_model");
+  char *err = NULL;
+  if (LLVMVerifyModule(m->mod, LLVMReturnStatusAction, &err)) {
+    tdm_status st = TDM_INTERNAL("generated LLVM IR does not verify: %s", err ? err : "");
+    LLVMDisposeMessage(err);
+    return st;
+  }
+  LLVMDisposeMessage(err);
+  return NULL;
+}
+
+tdm_status cg_optimize(cg_module *m, int opt_level) {
+  char passes[32];
+  snprintf(passes, sizeof passes, "default<O%d>", opt_level < 0 ? 0 : opt_level > 3 ? 3 : opt_level);
+  LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+  LLVMErrorRef err = LLVMRunPasses(m->mod, passes, m->tm, opts);
+  LLVMDisposePassBuilderOptions(opts);
+  if (err) {
+    char *msg = LLVMGetErrorMessage(err);
+    tdm_status st = TDM_INTERNAL("LLVM %s failed: %s", passes, msg);
+    LLVMDisposeErrorMessage(msg);
+    return st;
+  }
+  return NULL;
+}
+
+tdm_status cg_write_llvm_ir(cg_module *m, FILE *fp, const char *path) {
+  char *text = LLVMPrintModuleToString(m->mod);
+  tdm_status st = tdm_write_all(fp, text, strlen(text), path);
+  LLVMDisposeMessage(text);
+  return st;
+}
+
+tdm_status cg_emit_object(cg_module *m, uint8_t **out_data, size_t *out_size) {
+  *out_data = NULL;
+  LLVMMemoryBufferRef buf = NULL;
+  char *err = NULL;
+  if (LLVMTargetMachineEmitToMemoryBuffer(m->tm, m->mod, LLVMObjectFile, &err, &buf)) {
+    tdm_status st = TDM_INTERNAL("object emission failed: %s", err ? err : "");
+    LLVMDisposeMessage(err);
+    return st;
+  }
+  *out_size = LLVMGetBufferSize(buf);
+  *out_data = malloc(*out_size ? *out_size : 1);
+  if (*out_data) memcpy(*out_data, LLVMGetBufferStart(buf), *out_size);
+  LLVMDisposeMemoryBuffer(buf);
+  return *out_data ? NULL : TDM_INTERNAL("out of memory");
+}

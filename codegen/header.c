@@ -1,0 +1,118 @@
+/* The generated C header: what a program needs to call the compiled model, and
+ * the facts (shapes, sizes, weights hash) to check it against. */
+#include <ctype.h>
+#include <string.h>
+
+#include "codegen/codegen.h"
+
+static const char *c_type(int32_t dtype) {
+  switch (dtype) {
+    case TANDEM_DTYPE_F32: return "float";
+    case TANDEM_DTYPE_F16:
+    case TANDEM_DTYPE_BF16: return "uint16_t";
+    case TANDEM_DTYPE_I8: return "int8_t";
+    case TANDEM_DTYPE_U8: return "uint8_t";
+    case TANDEM_DTYPE_I32: return "int32_t";
+    case TANDEM_DTYPE_I64: return "int64_t";
+    default: return "void";
+  }
+}
+
+/* A C identifier from a tensor name: other characters become '_'. */
+static void ident(strbuf *sb, const char *name, int index, const char *fallback) {
+  size_t start = sb->len;
+  for (const char *p = name; *p; p++)
+    sb_printf(sb, "%c", isalnum((unsigned char)*p) ? *p : '_');
+  if (sb->len == start || isdigit((unsigned char)sb->data[start])) {
+    sb->len = start;
+    sb->data[start] = 0;
+    sb_printf(sb, "%s%d", fallback, index);
+  }
+}
+
+static void upper(strbuf *sb, const char *s) {
+  for (; *s; s++) sb_printf(sb, "%c", toupper((unsigned char)*s));
+}
+
+static void describe(strbuf *sb, const char *what, const tdm_io_tensor *io, int n) {
+  sb_printf(sb, " * %s\n", what);
+  for (int i = 0; i < n; i++) {
+    strbuf t;
+    sb_init(&t);
+    tdm_type_print(&io[i].type, &t);
+    int64_t numel = 1;
+    for (int d = 0; d < io[i].type.shape.rank; d++) numel *= io[i].type.shape.dim[d];
+    sb_printf(sb, " *   %d  %-24s %-20s %lld bytes\n", i, io[i].name, sb_str(&t),
+              (long long)numel * (long long)tandem_dtype_size(io[i].type.dtype));
+    sb_free(&t);
+  }
+}
+
+static void prototype(strbuf *sb, const tdm_session *s) {
+  sb_printf(sb, "void %s_run(const void *weights", s->model_name);
+  for (int i = 0; i < s->ninputs; i++) {
+    sb_printf(sb, ",\n    const %s *", c_type(s->inputs[i].type.dtype));
+    ident(sb, s->inputs[i].name, i, "input");
+  }
+  for (int i = 0; i < s->noutputs; i++) {
+    sb_printf(sb, ",\n    %s *", c_type(s->outputs[i].type.dtype));
+    ident(sb, s->outputs[i].name, i, "output");
+    sb_puts(sb, "_out");
+  }
+  sb_puts(sb, ");\n");
+}
+
+static void size_macros(strbuf *sb, const char *prefix, const char *kind, const tdm_io_tensor *io, int n) {
+  for (int i = 0; i < n; i++) {
+    int64_t numel = 1;
+    for (int d = 0; d < io[i].type.shape.rank; d++) numel *= io[i].type.shape.dim[d];
+    sb_printf(sb, "#define %s_%s_%d_SIZE %lldu /* %s */\n", prefix, kind, i,
+              (long long)numel * (long long)tandem_dtype_size(io[i].type.dtype), io[i].name);
+  }
+}
+
+tdm_status cg_header_write(const tdm_session *s, const cg_weights *w, int embedded,
+                           const char *weights_file, const char *source, FILE *fp,
+                           const char *path) {
+  strbuf sb, up;
+  sb_init(&sb);
+  sb_init(&up);
+  upper(&up, s->model_name);
+  const char *U = sb_str(&up), *n = s->model_name;
+  sb_printf(&sb, "/* %s.h: the model compiled by tandemc " "%s" " from %s. Generated; do not edit.\n *\n",
+            n, TANDEM_VERSION_STRING, source);
+  sb_printf(&sb, " * Call it directly:\n *   %s_run(weights, inputs..., outputs...)  (declared below)\n", n);
+  sb_printf(&sb, " * or through the runtime (include/tandem/runtime.h, link -ltandem_runtime):\n");
+  sb_printf(&sb, " *   tandem_model_open(&%s_desc, &opts, NULL, &model); tandem_model_run(model, in, out);\n *\n", n);
+  describe(&sb, "Inputs (dense, row-major):", s->inputs, s->ninputs);
+  describe(&sb, "Outputs (dense, row-major):", s->outputs, s->noutputs);
+  if (embedded)
+    sb_printf(&sb, " *\n * Weights: embedded in the object (%s_desc.embedded_weights), %llu bytes.\n", n,
+              (unsigned long long)w->size);
+  else
+    sb_printf(&sb, " *\n * Weights: %s, %llu bytes of data starting %u bytes into the file\n"
+              " *   (mapped by tandem_model_open); hash 0x%016llx.\n",
+              weights_file, (unsigned long long)w->size, TANDEM_WEIGHTS_DATA_OFFSET,
+              (unsigned long long)w->hash);
+  sb_printf(&sb, " *\n * Buffers must not overlap one another or the weights; 64-byte alignment is\n"
+                 " * best but not required. %s_run keeps no state: concurrent calls on distinct\n"
+                 " * output buffers are safe. It allocates its temporaries with malloc.\n */\n", n);
+  sb_printf(&sb, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n#include \"tandem/runtime.h\"\n\n", U, U);
+  sb_printf(&sb, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
+  sb_printf(&sb, "#define %s_INPUT_COUNT %d\n#define %s_OUTPUT_COUNT %d\n", U, s->ninputs, U, s->noutputs);
+  size_macros(&sb, U, "INPUT", s->inputs, s->ninputs);
+  size_macros(&sb, U, "OUTPUT", s->outputs, s->noutputs);
+  sb_printf(&sb, "#define %s_WEIGHTS_SIZE %lluu\n#define %s_WEIGHTS_HASH 0x%016llxu\n", U,
+            (unsigned long long)w->size, U, (unsigned long long)w->hash);
+  sb_printf(&sb, "#define %s_WEIGHTS_EMBEDDED %d\n\n", U, embedded);
+  sb_printf(&sb, "/* The descriptor tandem_model_open takes. */\nextern const tandem_model_desc %s_desc;\n\n", n);
+  sb_printf(&sb, "/* weights: the weights data section (64-byte aligned). */\n");
+  prototype(&sb, s);
+  sb_printf(&sb, "\n/* The same, over arrays of pointers (what %s_desc.entry points to). */\n", n);
+  sb_printf(&sb, "void %s_entry(const void *weights, const void *const *inputs, void *const *outputs);\n\n", n);
+  sb_printf(&sb, "#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", U);
+  tdm_status st = sb_failed(&sb) ? TDM_INTERNAL("out of memory") : tdm_write_all(fp, sb.data, sb.len, path);
+  sb_free(&sb);
+  sb_free(&up);
+  return st;
+}

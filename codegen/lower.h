@@ -1,0 +1,49 @@
+/* Lowering graph ops to linalg/arith/math/tensor, as MLIR text.
+ *
+ * Each graph op becomes a call to a private helper function whose body is written
+ * from a template (codegen/lower_ops.c); identical helpers are emitted once. The
+ * `inline` pass then splices the bodies into the entry function. Writing templates
+ * as text keeps each lowering readable as the IR it produces. */
+#ifndef TANDEM_CODEGEN_LOWER_H
+#define TANDEM_CODEGEN_LOWER_H
+
+#include "ir/tdm.h"
+#include "support/strbuf.h"
+
+/* One helper function under construction. */
+typedef struct lw_helper {
+  strbuf body;  /* the function body (without braces) */
+  int next_id;  /* next %sN */
+  int nargs;
+  tdm_type args[256];
+  tdm_type result;
+} lw_helper;
+
+/* The helpers of a module, deduplicated by their full text. */
+typedef struct lw_helpers {
+  char **texts;  /* "(...) -> ... { ... }" */
+  char **names;
+  int n, cap;
+  int next_contraction; /* contraction tags handed out */
+} lw_helpers;
+
+void lw_helpers_free(lw_helpers *hs);
+/* Writes every helper as "func.func private @name..." into `out`. */
+void lw_helpers_print(const lw_helpers *hs, strbuf *out);
+
+/* Lowers one graph op (not weight/constant, which the entry function handles) to a
+ * helper taking the op's operands, and returns the helper's name in *out_name
+ * (owned by `hs`). `attrs` are the op's attributes. */
+tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operands, int n,
+                       const tdm_attrs *attrs, const tdm_type *result,
+                       const char **out_name);
+
+/* Scalar math helpers every module may call (@tdm.exp, @tdm.erf, @tdm.tanh). */
+void lw_print_math_library(strbuf *out);
+
+/* MLIR spellings of types as the lowered code uses them (ui8 becomes i8). */
+const char *lw_elem(int32_t dtype);
+void lw_tensor_type(strbuf *sb, const tdm_type *t);
+void lw_memref_type(strbuf *sb, const tdm_type *t);
+
+#endif

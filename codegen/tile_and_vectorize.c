@@ -1,0 +1,95 @@
+/* tile-and-vectorize: tiles each tagged contraction and vectorises it with the
+ * transform dialect (the schedule is codegen/schedule_cpu.mlir).
+ *
+ * Requires: bufferized IR; contractions are linalg.generic ops carrying
+ * `tdm.tiles` (set by lower-graph). Other linalg ops are left for
+ * convert-linalg-to-loops and LLVM's loop vectoriser. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlir-c/BuiltinAttributes.h"
+#include "mlir-c/Dialect/Transform/Interpreter.h"
+#include "passes/pass.h"
+
+extern const char tdm_schedule_cpu[];
+extern const unsigned long tdm_schedule_cpu_size;
+
+typedef struct tiles_seen {
+  MlirAttribute values[64];
+  int n;
+} tiles_seen;
+
+static MlirWalkResult collect(MlirOperation op, void *user) {
+  tiles_seen *seen = user;
+  MlirAttribute t = mlirOperationGetAttributeByName(op, tdm_str("tdm.tiles"));
+  if (mlirAttributeIsNull(t) || !mlirAttributeIsADenseI64Array(t)) return MlirWalkResultAdvance;
+  for (int i = 0; i < seen->n; i++)
+    if (mlirAttributeEqual(seen->values[i], t)) return MlirWalkResultAdvance;
+  if (seen->n < 64) seen->values[seen->n++] = t;
+  return MlirWalkResultAdvance;
+}
+
+static void print_to(MlirStringRef s, void *user) { tdm_sb_put_ref(user, s); }
+
+/* The entry sequence: tile and vectorise each config, then @tdm_finish. */
+static void write_main(strbuf *sb, const tiles_seen *seen) {
+  sb_puts(sb, "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n");
+  for (int i = 0; i < seen->n; i++) {
+    strbuf attr;
+    sb_init(&attr);
+    mlirAttributePrint(seen->values[i], print_to, &attr);
+    intptr_t loops = mlirDenseArrayGetNumElements(seen->values[i]);
+    sb_printf(sb, "    %%m%d = transform.structured.match ops{[\"linalg.generic\"]} attributes {tdm.tiles = %s} in %%root : (!transform.any_op) -> !transform.any_op\n", i, sb_str(&attr));
+    sb_printf(sb, "    %%t%d, %%l%d:%d = transform.structured.tile_using_for %%m%d tile_sizes [", i, i, (int)loops, i);
+    for (intptr_t j = 0; j < loops; j++)
+      sb_printf(sb, j ? ", %lld" : "%lld", (long long)mlirDenseI64ArrayGetElement(seen->values[i], j));
+    sb_puts(sb, "] : (!transform.any_op) -> (!transform.any_op");
+    for (intptr_t j = 0; j < loops; j++) sb_puts(sb, ", !transform.any_op");
+    sb_puts(sb, ")\n");
+    sb_printf(sb, "    transform.structured.vectorize %%t%d : !transform.any_op\n", i);
+    sb_free(&attr);
+  }
+  sb_puts(sb, "    %f = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n");
+  sb_puts(sb, "    transform.include @tdm_finish failures(propagate) (%f) : (!transform.any_op) -> ()\n");
+  sb_puts(sb, "    transform.yield\n  }\n");
+}
+
+static tdm_status run(MlirOperation module, tdm_session *s) {
+  tiles_seen seen = {.n = 0};
+  mlirOperationWalk(module, collect, &seen, MlirWalkPreOrder);
+  if (seen.n == 0) return NULL;
+  strbuf text;
+  sb_init(&text);
+  /* The schedule file without its final "}", then the entry sequence. */
+  const char *end = strrchr(tdm_schedule_cpu, '}');
+  sb_append(&text, tdm_schedule_cpu, (size_t)(end - tdm_schedule_cpu));
+  write_main(&text, &seen);
+  sb_puts(&text, "}\n");
+  MlirModule script = mlirModuleCreateParse(s->ctx, tdm_str(sb_str(&text)));
+  sb_free(&text);
+  if (mlirModuleIsNull(script))
+    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "the transform schedule does not parse");
+  MlirOperation script_op = mlirModuleGetOperation(script);
+  MlirOperation entry = {NULL};
+  MlirBlock body = mlirModuleGetBody(script);
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirAttribute name = mlirOperationGetAttributeByName(op, tdm_str("sym_name"));
+    if (!mlirAttributeIsNull(name) && mlirStringRefEqual(mlirStringAttrGetValue(name), tdm_str("__transform_main")))
+      entry = op;
+  }
+  MlirTransformOptions opts = mlirTransformOptionsCreate();
+  MlirLogicalResult r = mlirTransformApplyNamedSequence(module, entry, script_op, opts);
+  mlirTransformOptionsDestroy(opts);
+  mlirModuleDestroy(script);
+  if (mlirLogicalResultIsFailure(r))
+    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "tiling and vectorisation failed");
+  return NULL;
+}
+
+const tdm_pass_def tdm_tile_and_vectorize_def = {
+    "tile-and-vectorize", "Tile and vectorise contractions with the transform dialect", run};
+
+MlirPass tdm_pass_tile_and_vectorize(tdm_session *s) {
+  return tdm_pass_create(&tdm_tile_and_vectorize_def, s);
+}

@@ -1,0 +1,73 @@
+/* Loading the tdm dialect, and the locations frontends attach to ops. */
+#include <string.h>
+
+#include "ir/tdm.h"
+#include "mlir-c/Dialect/IRDL.h"
+
+extern const char tdm_irdl_source[];        /* ir/tdm.irdl.mlir, embedded */
+extern const unsigned long tdm_irdl_source_size;
+
+tdm_status tdm_dialect_load(MlirContext ctx) {
+  mlirDialectHandleLoadDialect(mlirGetDialectHandle__irdl__(), ctx);
+  MlirStringRef src = {tdm_irdl_source, tdm_irdl_source_size};
+  MlirModule defs = mlirModuleCreateParse(ctx, src);
+  if (mlirModuleIsNull(defs)) return TDM_INTERNAL("the embedded tdm dialect does not parse");
+  MlirLogicalResult r = mlirLoadIRDLDialects(defs);
+  /* The loaded dialect keeps its own copy of the constraints. */
+  mlirModuleDestroy(defs);
+  if (mlirLogicalResultIsFailure(r)) return TDM_INTERNAL("the tdm dialect failed to load");
+  return NULL;
+}
+
+MlirLocation tdm_loc_layer(MlirContext ctx, const char *file, unsigned line,
+                           const char *layer_name, const char *layer_id) {
+  MlirLocation child = mlirLocationFileLineColGet(ctx, tdm_str(file), line, 0);
+  strbuf sb;
+  sb_init(&sb);
+  sb_printf(&sb, "layer '%s' (id %s)", layer_name, layer_id);
+  MlirLocation loc = mlirLocationNameGet(ctx, tdm_str(sb_str(&sb)), child);
+  sb_free(&sb);
+  return loc;
+}
+
+static void describe_file_loc(MlirLocation loc, strbuf *sb, int with_line) {
+  tdm_sb_put_ref(sb, mlirIdentifierStr(mlirLocationFileLineColRangeGetFilename(loc)));
+  if (with_line)
+    sb_printf(sb, ":%d:%d", mlirLocationFileLineColRangeGetStartLine(loc),
+              mlirLocationFileLineColRangeGetStartColumn(loc));
+}
+
+void tdm_loc_describe(MlirLocation loc, strbuf *sb) {
+  if (mlirLocationIsACallSite(loc)) loc = mlirLocationCallSiteGetCallee(loc);
+  if (mlirLocationIsAFused(loc) && mlirLocationFusedGetNumLocations(loc) > 0) {
+    MlirLocation first[1];
+    if (mlirLocationFusedGetNumLocations(loc) == 1) {
+      mlirLocationFusedGetLocations(loc, first);
+      loc = first[0];
+    }
+  }
+  if (mlirLocationIsAName(loc)) {
+    MlirLocation child = mlirLocationNameGetChildLoc(loc);
+    if (mlirLocationIsAFileLineColRange(child)) {
+      describe_file_loc(child, sb, 0);
+      sb_puts(sb, ": ");
+    }
+    tdm_sb_put_ref(sb, mlirIdentifierStr(mlirLocationNameGetName(loc)));
+    return;
+  }
+  if (mlirLocationIsAFileLineColRange(loc)) {
+    describe_file_loc(loc, sb, 1);
+    return;
+  }
+  sb_puts(sb, "<unknown location>");
+}
+
+tdm_status tdm_op_error(MlirOperation op, tdm_status st) {
+  if (!st) return NULL;
+  strbuf sb;
+  sb_init(&sb);
+  tdm_loc_describe(mlirOperationGetLocation(op), &sb);
+  st = tdm_status_wrap(st, "%s", sb_str(&sb));
+  sb_free(&sb);
+  return st;
+}

@@ -1,0 +1,76 @@
+/* A compile session: the MLIR context, the weight store, captured diagnostics.
+ *
+ * The weight store is the set of files that `tdm.weight` ops point into (mapped
+ * read-only, never copied until the blob is written) and, once codegen has run,
+ * the layout of the weights blob: where each distinct weight lands. Passes receive
+ * the session as their user data. */
+#ifndef TANDEM_IR_SESSION_H
+#define TANDEM_IR_SESSION_H
+
+#include <stdint.h>
+
+#include "ir/tdm.h"
+#include "mlir-c/Diagnostics.h"
+#include "support/fileio.h"
+
+#define TDM_MAX_WEIGHT_FILES 16
+#define TDM_WEIGHT_ALIGN 64
+
+typedef struct tdm_weight_file {
+  char *path;          /* absolute */
+  tdm_mapped_file map;
+} tdm_weight_file;
+
+/* One distinct weight in the blob. */
+typedef struct tdm_weight_slot {
+  int file;
+  uint64_t offset, size; /* bytes in the source file */
+  uint64_t blob_offset;  /* in the weights data section, TDM_WEIGHT_ALIGN-aligned */
+} tdm_weight_slot;
+
+/* A model input or output as the compiled entry point sees it. */
+typedef struct tdm_io_tensor {
+  char *name; /* owned */
+  tdm_type type;
+} tdm_io_tensor;
+
+typedef struct tdm_session {
+  MlirContext ctx;
+  tdm_weight_file files[TDM_MAX_WEIGHT_FILES];
+  int nfiles;
+  tdm_weight_slot *slots;
+  int nslots, cap_slots;
+  uint64_t blob_size;
+  strbuf diag; /* the first error MLIR reported, one line with its location */
+  MlirDiagnosticHandlerID diag_handler;
+  tdm_status pass_error; /* the first error one of our passes returned */
+  char model_name[128];
+  /* The entry point's signature, recorded by lower-graph. */
+  tdm_io_tensor *inputs, *outputs;
+  int ninputs, noutputs;  /* C identifier prefixing the object's symbols */
+} tdm_session;
+
+tdm_status tdm_session_create(tdm_session **out);
+void tdm_session_destroy(tdm_session *s);
+
+/* Maps `path` (once per distinct file) and returns its index. */
+tdm_status tdm_session_add_weight_file(tdm_session *s, const char *path, int *out_index);
+/* Module attribute tdm.weight_files <-> the session's files. */
+void tdm_session_store_weight_files(tdm_session *s, MlirModule m);
+tdm_status tdm_session_load_weight_files(tdm_session *s, MlirModule m, const char *mlir_path);
+/* Checks that a weight lies inside its file. */
+tdm_status tdm_session_check_weight(tdm_session *s, int64_t file, int64_t offset,
+                                    int64_t size);
+/* Places a weight in the blob (deduplicated) and returns its blob offset. */
+tdm_status tdm_session_place_weight(tdm_session *s, int file, uint64_t offset, uint64_t size,
+                                    uint64_t *out_blob_offset);
+void tdm_session_reset_layout(tdm_session *s);
+/* Replaces the recorded signature (names are copied). */
+tdm_status tdm_session_set_io(tdm_session *s, int ninputs, const tdm_io_tensor *inputs,
+                              int noutputs, const tdm_io_tensor *outputs);
+
+/* A status for an MLIR failure: the captured diagnostic, or `what` if none. */
+tdm_status tdm_session_failure(tdm_session *s, tdm_exit exit_class, const char *what);
+void tdm_session_clear_diag(tdm_session *s);
+
+#endif

@@ -1,0 +1,412 @@
+/* tandemc: the compiler driver.
+ *
+ *   import (frontend/) -> passes (passes/pipeline.c) -> LLVM IR -> object -> outputs
+ *
+ * Every output is staged under a temporary name and renamed into place only when
+ * the whole compile succeeded. Messages go to stderr; stdout carries output only
+ * when asked (-o - or a text --emit without -o).
+ * Exit codes: 0 ok, 1 bad input, 2 usage, 3 internal error. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codegen/codegen.h"
+#include "frontend/frontend.h"
+#include "passes/pipeline.h"
+
+typedef enum emit_kind { EMIT_EXE, EMIT_OBJ, EMIT_LIB, EMIT_MLIR, EMIT_LLVM, EMIT_COUNT } emit_kind;
+static const char *const emit_names[EMIT_COUNT] = {"exe", "obj", "lib", "mlir", "llvm"};
+
+typedef struct options {
+  const char *input;
+  const char *output;   /* NULL: derived */
+  int emit;             /* -1: from the output's extension */
+  int compile_to;       /* -1: all the way */
+  tdm_pipeline_options pipeline;
+  cg_target target;
+  int embed_weights;
+  const char *name;
+} options;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: tandemc MODEL [options]\n"
+          "Compiles a model (OpenVINO IR .xml+.bin, or a tandem .mlir) to native code.\n"
+          "\n"
+          "Output\n"
+          "  -o PATH                  output file ('-' for stdout, text outputs only)\n"
+          "  --emit=KIND              exe (default), obj (PATH.o + .h), lib (static library + .h),\n"
+          "                           mlir (the graph, re-readable by tandemc), llvm (LLVM IR)\n"
+          "  --name=NAME              symbol prefix (default: from the output file name)\n"
+          "  --embed-weights          put the weights in the object instead of NAME.weights\n"
+          "\n"
+          "Target\n"
+          "  --target-cpu=CPU         LLVM CPU name (default: host)\n"
+          "  -O0 -O1 -O2 -O3          LLVM optimisation level (default: -O3)\n"
+          "\n"
+          "Inspecting the compiler\n"
+          "  --compile-to=PHASE       stop after PHASE and write its IR: import, graph, linalg,\n"
+          "                           bufferized, vectorized, lowered, llvm, llvm-ir\n"
+          "  --print-ir-after=PASS    print the IR after PASS to stderr (repeatable)\n"
+          "  --print-ir-after-all     print the IR after every pass\n"
+          "  --dump-dir=DIR           write every phase to DIR/NN-PHASE.mlir (and NN-llvm-ir.ll)\n"
+          "  --timing                 report the time each pass took\n"
+          "  --list-passes            print the pipeline, phase by phase\n"
+          "  --version, --help\n"
+          "\n"
+          "Exit status: 0 ok, 1 bad input, 2 usage error, 3 internal error.\n");
+}
+
+static int fail(tdm_status st) {
+  fprintf(stderr, "tandemc: %s\n", tdm_status_message(st));
+  int code = (int)tdm_status_exit(st);
+  tdm_status_free(st);
+  return code ? code : 3;
+}
+
+static tdm_status usage_error(const char *fmt, const char *arg) {
+  return tdm_error(TDM_EXIT_USAGE, fmt, arg);
+}
+
+static const char *value_of(const char *arg, const char *flag) {
+  size_t n = strlen(flag);
+  return strncmp(arg, flag, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
+}
+
+/* Returns 1 when the command is handled (--help, --version, --list-passes). */
+static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
+  memset(o, 0, sizeof *o);
+  o->emit = -1;
+  o->compile_to = -1;
+  o->target.opt_level = 3;
+  *done = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      *done = 1;
+      return NULL;
+    } else if (strcmp(a, "--version") == 0) {
+      printf("tandemc %s (LLVM/MLIR 22)\n", TANDEM_VERSION_STRING);
+      *done = 1;
+      return NULL;
+    } else if (strcmp(a, "--list-passes") == 0) {
+      tdm_pipeline_list(stdout);
+      *done = 1;
+      return NULL;
+    } else if (strcmp(a, "-o") == 0) {
+      if (++i == argc) return usage_error("-o needs a path%s", "");
+      o->output = argv[i];
+    } else if (strncmp(a, "-o", 2) == 0 && a[2] && a[2] != '-') {
+      o->output = a + 2;
+    } else if ((v = value_of(a, "--emit"))) {
+      o->emit = -1;
+      for (int k = 0; k < EMIT_COUNT; k++)
+        if (strcmp(v, emit_names[k]) == 0) o->emit = k;
+      if (o->emit < 0) return usage_error("--emit=%s: expected exe, obj, lib, mlir or llvm", v);
+    } else if ((v = value_of(a, "--compile-to"))) {
+      o->compile_to = tdm_phase_from_name(v);
+      if (o->compile_to < 0)
+        return usage_error("--compile-to=%s: unknown phase (import, graph, linalg, bufferized, vectorized, lowered, llvm, llvm-ir)", v);
+    } else if ((v = value_of(a, "--print-ir-after"))) {
+      if (o->pipeline.nprint_after == TDM_MAX_PRINT_AFTER) return usage_error("too many --print-ir-after flags%s", "");
+      o->pipeline.print_after[o->pipeline.nprint_after++] = v;
+    } else if (strcmp(a, "--print-ir-after-all") == 0) {
+      o->pipeline.print_after_all = 1;
+    } else if ((v = value_of(a, "--dump-dir"))) {
+      if (!*v) return usage_error("--dump-dir needs a directory%s", "");
+      o->pipeline.dump_dir = v;
+    } else if (strcmp(a, "--timing") == 0) {
+      o->pipeline.timing = 1;
+    } else if ((v = value_of(a, "--target-cpu"))) {
+      if (!*v) return usage_error("--target-cpu needs a CPU name%s", "");
+      o->target.cpu = v;
+    } else if (strlen(a) == 3 && a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3') {
+      o->target.opt_level = a[2] - '0';
+    } else if (strcmp(a, "--embed-weights") == 0) {
+      o->embed_weights = 1;
+    } else if ((v = value_of(a, "--name"))) {
+      o->name = v;
+    } else if (a[0] == '-' && a[1]) {
+      return usage_error("unknown option '%s' (see --help)", a);
+    } else if (o->input) {
+      return usage_error("more than one model given ('%s'); tandemc compiles one model at a time", a);
+    } else {
+      o->input = a;
+    }
+  }
+  if (!o->input) return usage_error("no model given (see --help)%s", "");
+  return tdm_pipeline_check_pass_names(&o->pipeline);
+}
+
+/* ---- Output names ------------------------------------------------------------------- */
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* dir/base.ext -> dir/base */
+static void strip_extension(const char *path, strbuf *out) {
+  const char *slash = strrchr(path, '/');
+  const char *dot = strrchr(slash ? slash : path, '.');
+  sb_append(out, path, dot && dot != (slash ? slash + 1 : path) ? (size_t)(dot - path) : strlen(path));
+}
+
+static const char *basename_of(const char *path) {
+  const char *slash = strrchr(path, '/');
+  return slash ? slash + 1 : path;
+}
+
+static void resolve_emit(options *o) {
+  if (o->emit >= 0) return;
+  o->emit = EMIT_EXE;
+  if (!o->output) return;
+  if (has_suffix(o->output, ".o")) o->emit = EMIT_OBJ;
+  else if (has_suffix(o->output, ".a")) o->emit = EMIT_LIB;
+  else if (has_suffix(o->output, ".mlir")) o->emit = EMIT_MLIR;
+  else if (has_suffix(o->output, ".ll")) o->emit = EMIT_LLVM;
+}
+
+/* The output path when -o is absent: named after the model, in the current dir. */
+static void default_output(const options *o, strbuf *out) {
+  strbuf stem;
+  sb_init(&stem);
+  strip_extension(basename_of(o->input), &stem);
+  switch (o->emit) {
+    case EMIT_OBJ: sb_printf(out, "%s.o", sb_str(&stem)); break;
+    case EMIT_LIB: sb_printf(out, "lib%s.a", sb_str(&stem)); break;
+    case EMIT_EXE: sb_printf(out, "%s", sb_str(&stem)); break;
+    default: sb_puts(out, "-"); /* text to stdout */
+  }
+  sb_free(&stem);
+}
+
+/* dir/stem for the header and weights: model.o -> model, libmlp.a -> mlp, exe -> exe. */
+static void output_stem(const options *o, const char *output, strbuf *out) {
+  if (o->emit == EMIT_EXE) {
+    sb_puts(out, output);
+    return;
+  }
+  strbuf s;
+  sb_init(&s);
+  strip_extension(output, &s);
+  const char *base = basename_of(sb_str(&s));
+  sb_append(out, sb_str(&s), (size_t)(base - sb_str(&s)));
+  sb_puts(out, o->emit == EMIT_LIB && strncmp(base, "lib", 3) == 0 && base[3] ? base + 3 : base);
+  sb_free(&s);
+}
+
+static tdm_status set_model_name(tdm_session *s, const options *o, const char *stem) {
+  const char *src = o->name ? o->name : basename_of(stem);
+  size_t n = 0;
+  if (!*src) return tdm_error(TDM_EXIT_USAGE, "--name is empty");
+  if (isdigit((unsigned char)src[0])) s->model_name[n++] = '_';
+  for (; *src && n < sizeof s->model_name - 1; src++)
+    s->model_name[n++] = isalnum((unsigned char)*src) ? *src : '_';
+  s->model_name[n] = 0;
+  if (o->name && strcmp(o->name, s->model_name) != 0)
+    return tdm_error(TDM_EXIT_USAGE, "--name=%s is not a C identifier", o->name);
+  return NULL;
+}
+
+/* ---- Compiling ----------------------------------------------------------------------- */
+
+typedef struct job {
+  options *o;
+  tdm_session *s;
+  MlirModule module;
+  tdm_outputs *outs;
+  const char *output;   /* final path, or "-" */
+  strbuf stem;          /* for .h and .weights */
+} job;
+
+static void write_ref(MlirStringRef s, void *fp) { fwrite(s.data, 1, s.length, fp); }
+
+/* A text output: to stdout for "-", else staged. */
+static tdm_status open_text(job *j, FILE **fp) {
+  if (strcmp(j->output, "-") == 0) {
+    *fp = stdout;
+    return NULL;
+  }
+  return tdm_outputs_stage(j->outs, j->output, 0, fp, NULL);
+}
+
+static tdm_status emit_mlir_text(job *j) {
+  FILE *fp;
+  TDM_TRY(open_text(j, &fp));
+  mlirOperationPrint(mlirModuleGetOperation(j->module), write_ref, fp);
+  fputc('\n', fp);
+  return NULL;
+}
+
+static tdm_status stage_bytes(job *j, const char *path, const void *data, size_t n,
+                              const char **temp_path) {
+  FILE *fp;
+  TDM_TRY(tdm_outputs_stage(j->outs, path, 0, &fp, temp_path));
+  TDM_TRY(tdm_write_all(fp, data, n, path));
+  return fflush(fp) == 0 ? NULL : TDM_INTERNAL("%s: write failed", path);
+}
+
+static tdm_status emit_native(job *j, cg_module *m, const cg_weights *w) {
+  options *o = j->o;
+  strbuf path;
+  sb_init(&path);
+  tdm_status st = NULL;
+  if (!o->embed_weights) {
+    sb_printf(&path, "%s.weights", sb_str(&j->stem));
+    FILE *fp;
+    st = tdm_outputs_stage(j->outs, sb_str(&path), 0, &fp, NULL);
+    if (!st) st = cg_weights_write(w, fp, sb_str(&path));
+  }
+  if (!st && o->emit != EMIT_EXE) {
+    sb_clear(&path);
+    sb_printf(&path, "%s.h", sb_str(&j->stem));
+    FILE *fp;
+    strbuf wname;
+    sb_init(&wname);
+    sb_printf(&wname, "%s.weights", basename_of(sb_str(&j->stem)));
+    st = tdm_outputs_stage(j->outs, sb_str(&path), 0, &fp, NULL);
+    if (!st) st = cg_header_write(j->s, w, o->embed_weights, sb_str(&wname), o->input, fp, sb_str(&path));
+    sb_free(&wname);
+  }
+  uint8_t *obj = NULL;
+  size_t obj_size = 0;
+  if (!st) st = cg_emit_object(m, &obj, &obj_size);
+  if (!st && o->emit == EMIT_OBJ) st = stage_bytes(j, j->output, obj, obj_size, NULL);
+  if (!st && o->emit == EMIT_LIB) {
+    char **syms = NULL;
+    int nsyms = 0;
+    st = cg_module_global_symbols(m, &syms, &nsyms);
+    FILE *fp;
+    char member[64];
+    snprintf(member, sizeof member, "%.40s.o", j->s->model_name);
+    if (!st) st = tdm_outputs_stage(j->outs, j->output, 0, &fp, NULL);
+    if (!st) st = cg_archive_write(fp, j->output, member, obj, obj_size, syms, nsyms);
+    for (int i = 0; i < nsyms; i++) free(syms[i]);
+    free(syms);
+  }
+  if (!st && o->emit == EMIT_EXE) {
+    /* The object lives next to the executable only while linking. */
+    sb_clear(&path);
+    sb_printf(&path, "%s.o", j->output);
+    tdm_outputs *scratch = tdm_outputs_create();
+    const char *obj_tmp, *exe_tmp;
+    st = scratch ? NULL : TDM_INTERNAL("out of memory");
+    if (!st) st = tdm_outputs_stage(scratch, sb_str(&path), 0, NULL, &obj_tmp);
+    FILE *fp = NULL;
+    if (!st) {
+      fp = fopen(obj_tmp, "wb");
+      st = fp ? tdm_write_all(fp, obj, obj_size, obj_tmp) : TDM_INTERNAL("%s: cannot write", obj_tmp);
+      if (fp && fclose(fp) != 0 && !st) st = TDM_INTERNAL("%s: write failed", obj_tmp);
+    }
+    if (!st) st = tdm_outputs_stage(j->outs, j->output, 1, NULL, &exe_tmp);
+    if (!st) st = cg_link_executable(obj_tmp, exe_tmp);
+    tdm_outputs_destroy(scratch); /* removes the object */
+  }
+  free(obj);
+  sb_free(&path);
+  return st;
+}
+
+static tdm_status compile_native(job *j) {
+  options *o = j->o;
+  tdm_pipeline_options po = o->pipeline;
+  po.stop_after = TDM_PHASE_LLVM;
+  TDM_TRY(tdm_pipeline_run(j->s, j->module, &po));
+  cg_module m;
+  TDM_TRY(cg_translate(j->s, j->module, &o->target, &m));
+  cg_weights w;
+  tdm_status st = cg_weights_build(j->s, &w);
+  int to_ir = o->emit == EMIT_LLVM || o->compile_to == TDM_PHASE_LLVM_IR;
+  if (!st) st = cg_add_descriptor(j->s, &m, &w, o->embed_weights, o->emit == EMIT_EXE && !to_ir);
+  if (!st) st = cg_optimize(&m, o->target.opt_level);
+  if (!st && o->pipeline.dump_dir) {
+    strbuf p;
+    sb_init(&p);
+    sb_printf(&p, "%s/%02d-llvm-ir.ll", o->pipeline.dump_dir, TDM_PHASE_LLVM_IR + 1);
+    FILE *fp = fopen(sb_str(&p), "w");
+    st = fp ? cg_write_llvm_ir(&m, fp, sb_str(&p)) : TDM_BAD("%s: cannot write", sb_str(&p));
+    if (fp) fclose(fp);
+    sb_free(&p);
+  }
+  if (!st && to_ir) {
+    FILE *fp;
+    st = open_text(j, &fp);
+    if (!st) st = cg_write_llvm_ir(&m, fp, j->output);
+  } else if (!st) {
+    st = emit_native(j, &m, &w);
+  }
+  cg_weights_free(&w);
+  cg_module_dispose(&m);
+  return st;
+}
+
+static tdm_status check_not_input(const options *o, const char *out) {
+  if (strcmp(out, "-") == 0) return NULL;
+  if (tdm_file_same(out, o->input))
+    return tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model", out);
+  strbuf bin;
+  sb_init(&bin);
+  strip_extension(o->input, &bin);
+  sb_puts(&bin, ".bin");
+  int same = tdm_file_same(out, sb_str(&bin));
+  sb_free(&bin);
+  return same ? tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model's weights", out) : NULL;
+}
+
+static tdm_status run_job(job *j) {
+  options *o = j->o;
+  TDM_TRY(fe_import(j->s, o->input, &j->module));
+  int text = o->emit == EMIT_MLIR || (o->compile_to >= 0 && o->compile_to < TDM_PHASE_LLVM_IR);
+  if (text) {
+    tdm_pipeline_options po = o->pipeline;
+    po.stop_after = o->compile_to >= 0 ? (tdm_phase)o->compile_to : TDM_PHASE_GRAPH;
+    TDM_TRY(tdm_pipeline_run(j->s, j->module, &po));
+    return emit_mlir_text(j);
+  }
+  return compile_native(j);
+}
+
+int main(int argc, char **argv) {
+  options o;
+  int done;
+  tdm_status st = parse_args(argc, argv, &o, &done);
+  if (st) return fail(st);
+  if (done) return 0;
+  resolve_emit(&o);
+  if (o.compile_to >= 0 && o.emit != EMIT_MLIR && o.emit != EMIT_LLVM && o.output &&
+      (o.emit == EMIT_OBJ || o.emit == EMIT_LIB))
+    return fail(tdm_error(TDM_EXIT_USAGE, "--compile-to writes IR text; it cannot be combined with --emit=%s", emit_names[o.emit]));
+  if (o.compile_to >= 0) o.emit = o.compile_to == TDM_PHASE_LLVM_IR ? EMIT_LLVM : EMIT_MLIR;
+  strbuf out;
+  sb_init(&out);
+  if (o.output) sb_puts(&out, o.output);
+  else default_output(&o, &out);
+  if (strcmp(sb_str(&out), "-") == 0 && o.emit != EMIT_MLIR && o.emit != EMIT_LLVM) {
+    sb_free(&out);
+    return fail(tdm_error(TDM_EXIT_USAGE, "-o -: only text outputs (--emit=mlir|llvm) can go to stdout"));
+  }
+  job j = {.o = &o, .output = sb_str(&out)};
+  sb_init(&j.stem);
+  output_stem(&o, j.output, &j.stem);
+  st = check_not_input(&o, j.output);
+  if (!st) st = tdm_session_create(&j.s);
+  if (!st) st = set_model_name(j.s, &o, sb_str(&j.stem));
+  if (!st) {
+    j.outs = tdm_outputs_create();
+    if (!j.outs) st = TDM_INTERNAL("out of memory");
+  }
+  if (!st) st = run_job(&j);
+  if (!st) st = tdm_outputs_commit(j.outs);
+  tdm_outputs_destroy(j.outs);
+  if (!mlirModuleIsNull(j.module)) mlirModuleDestroy(j.module);
+  tdm_session_destroy(j.s);
+  sb_free(&j.stem);
+  sb_free(&out);
+  if (st) return fail(st);
+  if (fflush(stdout) != 0) return fail(TDM_INTERNAL("cannot write to stdout"));
+  return 0;
+}
