@@ -111,7 +111,13 @@ tdm_status tdm_session_load_weight_files(tdm_session *s, MlirModule m, const cha
       return TDM_BAD("%s: tdm.weight_files[%d] is not a string", mlir_path, (int)i);
     strbuf path;
     sb_init(&path);
-    tdm_sb_put_ref(&path, mlirStringAttrGetValue(p));
+    MlirStringRef ref = mlirStringAttrGetValue(p);
+    /* A relative path is relative to the .mlir file, so modules can travel with
+     * their weights. */
+    const char *slash = strrchr(mlir_path, '/');
+    if (ref.length && ref.data[0] != '/' && slash)
+      sb_append(&path, mlir_path, (size_t)(slash - mlir_path) + 1);
+    tdm_sb_put_ref(&path, ref);
     int index = -1;
     tdm_status st = tdm_session_add_weight_file(s, sb_str(&path), &index);
     sb_free(&path);

@@ -111,9 +111,10 @@ static void build(builder *b) {
   mlir(b, "inline");
   mlir(b, "symbol-dce");
   mlir(b, "canonicalize");
-  mlir(b, "cse");
   phase_end(b); /* linalg */
 
+  /* Before any CSE: each result's tensor.empty must stay its own, so that the
+   * last op writing an output is given the output buffer as its destination. */
   mlir(b, "eliminate-empty-tensors");
   mlir(b, "one-shot-bufferize{buffer-alignment=64}");
   mlir(b, "canonicalize");

@@ -1,0 +1,31 @@
+// RUN: tandemc %s --compile-to=linalg --name=m -o - | FileCheck %s
+// lower-graph (+ inline): an entry function over memrefs whose body reads inputs
+// with to_tensor, weights as views of the weights buffer at 64-byte-aligned blob
+// offsets, computes on tensors, and writes each result into its output buffer.
+
+module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
+  func.func @main(%x: tensor<1x64xf32> {tdm.name = "x"}) -> (tensor<1x128xf32> {tdm.name = "y"}) {
+    %w = "tdm.weight"() {file = 0 : i64, name = "fc1.weight", offset = 0 : i64} : () -> tensor<128x64xf32>
+    %mm = "tdm.matmul"(%x, %w) {transpose_a = false, transpose_b = true} : (tensor<1x64xf32>, tensor<128x64xf32>) -> tensor<1x128xf32>
+    %b = "tdm.weight"() {file = 0 : i64, name = "fc1.bias", offset = 32768 : i64} : () -> tensor<128xf32>
+    %y = "tdm.add"(%mm, %b) : (tensor<1x128xf32>, tensor<128xf32>) -> tensor<1x128xf32>
+    return %y : tensor<1x128xf32>
+  }
+}
+// The blob holds the 32768-byte matrix, then the bias at the next 64-byte boundary.
+// CHECK-LABEL: func.func @m_run(
+// CHECK-SAME:    %[[W:.*]]: memref<33280xi8>, %[[IN:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x128xf32>)
+// CHECK:         %[[X:.*]] = bufferization.to_tensor %[[IN]] restrict
+// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128x64xf32>
+// The contraction: C[m,n] += A[m,k] * B[n,k] (transpose_b), tagged for tiling.
+// CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
+// CHECK-SAME:      tdm.contraction = 0 : i64, tdm.tiles = array<i64: 1, 32, 1>
+// CHECK:           arith.mulf
+// CHECK:           arith.addf
+// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128xf32>
+// The bias add broadcasts [128] over [1,128].
+// CHECK:         linalg.generic
+// CHECK:           arith.addf
+// CHECK:         bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
+// CHECK-NOT:     func.call
+// CHECK:         return
