@@ -26,6 +26,9 @@ typedef struct cg_target {
   int opt_level;   /* 0..3 */
 } cg_target;
 
+/* The widest vector registers `target` has: 512 (AVX-512), 256 (AVX2) or 128. */
+int cg_vector_bits(const cg_target *target);
+
 /* A compiled module: the LLVM context, module and target machine it lives in. */
 typedef struct cg_module {
   LLVMContextRef ctx;

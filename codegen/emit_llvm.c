@@ -44,14 +44,40 @@ static tdm_status make_target_machine(const cg_target *t, LLVMTargetMachineRef *
   return NULL;
 }
 
+int cg_vector_bits(const cg_target *t) {
+  if (!t->cpu || strcmp(t->cpu, "host") == 0) {
+    char *features = LLVMGetHostCPUFeatures();
+    int bits = strstr(features, "+avx512f") ? 512 : strstr(features, "+avx2") ? 256 : 128;
+    LLVMDisposeMessage(features);
+    return bits;
+  }
+  /* A named CPU: LLVM's C API cannot list its features, so go by family. */
+  static const char *const avx512[] = {"skylake-avx512", "cascadelake", "cooperlake", "cannonlake",
+                                       "icelake", "tigerlake", "rocketlake", "sapphirerapids",
+                                       "emeraldrapids", "graniterapids", "znver4", "znver5",
+                                       "x86-64-v4", "knl", "knm", NULL};
+  static const char *const avx2[] = {"haswell", "broadwell", "skylake", "alderlake", "raptorlake",
+                                     "meteorlake", "arrowlake", "lunarlake", "znver1", "znver2",
+                                     "znver3", "x86-64-v3", "kabylake", "coffeelake", NULL};
+  for (int i = 0; avx512[i]; i++)
+    if (strncmp(t->cpu, avx512[i], strlen(avx512[i])) == 0) return 512;
+  for (int i = 0; avx2[i]; i++)
+    if (strncmp(t->cpu, avx2[i], strlen(avx2[i])) == 0) return 256;
+  return 128;
+}
+
 /* Every function gets the machine's CPU and features, so that LLVM's inliner and
  * vectorisers see the same target as its code generator. */
 static void tag_functions(LLVMModuleRef mod, LLVMTargetMachineRef tm) {
   char *cpu = LLVMGetTargetMachineCPU(tm), *features = LLVMGetTargetMachineFeatureString(tm);
+  int wide = strstr(features, "+avx512f") != NULL;
   for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f)) {
     if (LLVMIsDeclaration(f)) continue;
     LLVMAddTargetDependentFunctionAttr(f, "target-cpu", cpu);
     if (*features) LLVMAddTargetDependentFunctionAttr(f, "target-features", features);
+    /* LLVM defaults to 256-bit vectors on AVX-512 machines; the contraction tiles
+     * (8 rows x 32 floats) are sized for 32 512-bit registers. */
+    if (wide) LLVMAddTargetDependentFunctionAttr(f, "prefer-vector-width", "512");
   }
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);

@@ -25,6 +25,7 @@ typedef struct lw_helpers {
   char **names;
   int n, cap;
   int next_contraction; /* contraction tags handed out */
+  int vector_bits;      /* sizes the contraction tiles to the register file */
 } lw_helpers;
 
 void lw_helpers_free(lw_helpers *hs);

@@ -9,21 +9,37 @@
  * destination-passing: one-shot bufferization then writes results in place.
  * Records the entry signature in the session for the object's descriptor.
  *
+ * Weights are placed in the blob only when code reads them. Ops whose operands are
+ * all weights (transpose, convert, reshape, concat of weights) are evaluated here at
+ * compile time (const_eval.c): the blob holds their result, not their inputs.
+ *
  * The new IR is written as text and parsed: the templates read as the IR they make. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "codegen/const_eval.h"
 #include "codegen/lower.h"
 #include "mlir-c/BuiltinAttributes.h"
 #include "passes/pass.h"
 #include "support/ptrmap.h"
 
+/* A value known at compile time: bytes in the weight store (a weight, or a
+ * weight-only recipe evaluated by const_eval.c). */
+typedef struct wref {
+  int file;
+  uint64_t offset;
+  tdm_type type;
+} wref;
+
 typedef struct lowering {
   tdm_session *s;
   strbuf body;      /* the entry function's body */
   lw_helpers helpers;
-  ptrmap names;     /* MlirValue -> %vN */
+  ptrmap names;     /* MlirValue -> %vN, for values the code computes or reads */
   int next;
+  ptrmap consts;    /* MlirValue -> index in wrefs */
+  wref *wrefs;
+  int nwrefs, cap_wrefs;
 } lowering;
 
 static int value_name(lowering *lw, MlirValue v) { return ptrmap_get(&lw->names, v.ptr); }
@@ -34,25 +50,100 @@ static tdm_status bind(lowering *lw, MlirValue v, int *out) {
   return NULL;
 }
 
+static tdm_status add_wref(lowering *lw, MlirValue v, wref w) {
+  if (lw->nwrefs == lw->cap_wrefs) {
+    int cap = lw->cap_wrefs ? lw->cap_wrefs * 2 : 64;
+    wref *p = realloc(lw->wrefs, sizeof *p * (size_t)cap);
+    if (!p) return TDM_INTERNAL("out of memory");
+    lw->wrefs = p;
+    lw->cap_wrefs = cap;
+  }
+  lw->wrefs[lw->nwrefs] = w;
+  if (!ptrmap_put(&lw->consts, v.ptr, lw->nwrefs++)) return TDM_INTERNAL("out of memory");
+  return NULL;
+}
+
 static tdm_status lower_weight(lowering *lw, MlirOperation op, const tdm_type *t) {
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, TDM_OP_WEIGHT, &a));
+  return add_wref(lw, mlirOperationGetResult(op, 0), (wref){(int)a.file, (uint64_t)a.offset, *t});
+}
+
+/* The first time code reads a compile-time value: place it in the blob and view it. */
+static tdm_status materialize(lowering *lw, MlirValue v) {
+  if (value_name(lw, v) >= 0) return NULL;
+  int k = ptrmap_get(&lw->consts, v.ptr);
+  if (k < 0) return TDM_INTERNAL("a value is used before it is defined");
+  const wref *w = &lw->wrefs[k];
   int64_t numel;
-  TDM_TRY(tdm_shape_numel(&t->shape, &numel));
-  uint64_t size = (uint64_t)numel * tandem_dtype_size(t->dtype), at;
-  TDM_TRY(tdm_session_place_weight(lw->s, (int)a.file, (uint64_t)a.offset, size, &at));
+  TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
+  uint64_t size = (uint64_t)numel * tandem_dtype_size(w->type.dtype), at;
+  TDM_TRY(tdm_session_place_weight(lw->s, w->file, w->offset, size, &at));
   int id;
-  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
+  TDM_TRY(bind(lw, v, &id));
   strbuf *b = &lw->body;
   sb_printf(b, "    %%c%d = arith.constant %llu : index\n", id, (unsigned long long)at);
   sb_printf(b, "    %%m%d = memref.view %%weights[%%c%d][] : memref<@BLOB@xi8> to ", id, id);
-  lw_memref_type(b, t);
+  lw_memref_type(b, &w->type);
   sb_printf(b, "\n    %%v%d = bufferization.to_tensor %%m%d restrict : ", id, id);
-  lw_memref_type(b, t);
+  lw_memref_type(b, &w->type);
   sb_puts(b, " to ");
-  lw_tensor_type(b, t);
+  lw_tensor_type(b, &w->type);
   sb_puts(b, "\n");
   return NULL;
+}
+
+/* The recipe of a derived weight, so equal recipes are evaluated once. */
+static void recipe_key(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_attrs *a,
+                       const tdm_type *t, strbuf *key) {
+  sb_printf(key, "%s(", tdm_op_infos[kind].name);
+  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); i++) {
+    const wref *w = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
+    sb_printf(key, "%s%d:%llu:", i ? "," : "", w->file, (unsigned long long)w->offset);
+    tdm_type_print(&w->type, key);
+  }
+  sb_printf(key, ") axis=%lld perm=", (long long)a->axis);
+  for (int i = 0; i < a->nperm; i++) sb_printf(key, "%lld.", (long long)a->perm[i]);
+  sb_puts(key, " -> ");
+  tdm_type_print(t, key);
+}
+
+/* Evaluates an op whose operands are all compile-time values. */
+static tdm_status fold(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_type *t) {
+  tdm_attrs a;
+  TDM_TRY(tdm_attrs_from_op(op, kind, &a));
+  MlirValue result = mlirOperationGetResult(op, 0);
+  const wref *first = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 0).ptr)];
+  if (kind == TDM_OP_RESHAPE) return add_wref(lw, result, (wref){first->file, first->offset, *t});
+  strbuf key;
+  sb_init(&key);
+  recipe_key(lw, op, kind, &a, t, &key);
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (file < 0) {
+    const uint8_t *ins[2];
+    tdm_type types[2];
+    int n = (int)mlirOperationGetNumOperands(op);
+    for (int i = 0; i < n && i < 2; i++) {
+      const wref *w = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
+      ins[i] = lw->s->files[w->file].map.data + w->offset;
+      types[i] = w->type;
+    }
+    uint8_t *data;
+    size_t size;
+    st = ce_eval(kind, &a, ins, types, n, t, &data, &size);
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), data, size, &file);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  return add_wref(lw, result, (wref){file, 0, *t});
+}
+
+static int all_operands_const(lowering *lw, MlirOperation op) {
+  intptr_t n = mlirOperationGetNumOperands(op);
+  for (intptr_t i = 0; i < n; i++)
+    if (ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr) < 0) return 0;
+  return n > 0;
 }
 
 static void put_hex(strbuf *sb, const uint8_t *p, size_t n) {
@@ -95,6 +186,7 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   tdm_type types[256];
   int n;
   TDM_TRY(operand_types(op, types, 256, &n));
+  for (int i = 0; i < n; i++) TDM_TRY(materialize(lw, mlirOperationGetOperand(op, i)));
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, kind, &a));
   const char *helper;
@@ -129,6 +221,7 @@ static tdm_status lower_op(lowering *lw, MlirOperation op) {
   TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetResult(op, 0)), &t));
   if (kind == TDM_OP_WEIGHT) return lower_weight(lw, op, &t);
   if (kind == TDM_OP_CONSTANT) return lower_constant(lw, op, &t);
+  if (ce_can_fold(kind) && all_operands_const(lw, op)) return fold(lw, op, kind, &t);
   return lower_call(lw, op, kind, &t);
 }
 
@@ -217,6 +310,7 @@ static tdm_status write_entry(lowering *lw, MlirOperation func, strbuf *text) {
   int nout = (int)mlirOperationGetNumOperands(ret);
   for (int i = 0; i < nout; i++) {
     const tdm_type *t = &lw->s->outputs[i].type;
+    TDM_TRY(materialize(lw, mlirOperationGetOperand(ret, i)));
     int v = value_name(lw, mlirOperationGetOperand(ret, i));
     sb_printf(&lw->body, "    bufferization.materialize_in_destination %%v%d in restrict writable %%out%d : (", v, i);
     lw_tensor_type(&lw->body, t);
@@ -275,8 +369,10 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
   MlirOperation func = find_entry(module, &nfuncs);
   if (nfuncs != 1) return TDM_BAD("expected exactly one function in the graph module, found %d", nfuncs);
   lowering lw = {.s = s};
+  lw.helpers.vector_bits = s->vector_bits;
   sb_init(&lw.body);
   ptrmap_init(&lw.names);
+  ptrmap_init(&lw.consts);
   tdm_session_reset_layout(s);
   strbuf text;
   sb_init(&text);
@@ -293,6 +389,8 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
   sb_free(&lw.body);
   lw_helpers_free(&lw.helpers);
   ptrmap_free(&lw.names);
+  ptrmap_free(&lw.consts);
+  free(lw.wrefs);
   return st;
 }
 

@@ -750,7 +750,13 @@ static name contraction(lw_helper *h, lw_helpers *hs, name a, const tdm_type *at
   put_tensor(h, bt);
   sb_printf(sb, ") outs(%s : ", init.s);
   put_tensor(h, &acc);
-  static const int64_t mt[] = {8, 6, 4, 3, 2, 1}, nt[] = {32, 16, 8, 4, 2, 1};
+  /* The accumulator tile lives in registers across the k loop: rows x width must
+   * leave room for a row of B and a broadcast. AVX-512 (32 zmm): 8 x 32 floats in
+   * 16 registers; AVX2 (16 ymm): 6 x 16 floats in 12. */
+  static const int64_t mt512[] = {8, 6, 4, 3, 2, 1}, nt512[] = {32, 16, 8, 4, 2, 1};
+  static const int64_t mt256[] = {6, 4, 3, 2, 1}, nt256[] = {16, 8, 4, 2, 1};
+  int wide = hs->vector_bits >= 512;
+  const int64_t *mt = wide ? mt512 : mt256, *nt = wide ? nt512 : nt256;
   (void)K;
   /* Only tiles at least 8 wide are worth vectorising; narrower contractions stay
    * loops for LLVM (and the vector patterns do not terminate on 1x1 tiles). */

@@ -1,20 +1,30 @@
-// The CPU schedule for contractions, applied by the tile-and-vectorize pass.
+// The CPU schedule for contractions, in two sequences the codegen passes apply.
 //
-// tile-and-vectorize prepends, for each distinct `tdm.tiles` value in the module,
+// tile-and-vectorize (on tensors) prepends, for each distinct `tdm.tiles` value,
 //   %m = match linalg.generic {tdm.tiles = T}; %t = tile_using_for %m T; vectorize %t
-// and then runs this sequence, @tdm_finish, on the function: contractions become
-// vector.contract, the accumulator tile is hoisted out of the k loop so it stays in
-// registers, and contract -> outer products -> FMAs over the host's vector width.
+// and then runs @tdm_vectorize_cleanup on the function: the vectorised tiles become
+// vector.contract, and the accumulator tile is hoisted out of the k loop into loop
+// -carried vectors (registers), which only works before bufferization.
+// lower-vectors (on memrefs) runs @tdm_lower_vectors: contract -> outer products ->
+// FMAs over the host's vector width, transfers -> loads and stores.
 module attributes {transform.with_named_sequence} {
-  transform.named_sequence @tdm_finish(%f: !transform.any_op {transform.consumed}) {
+  transform.named_sequence @tdm_vectorize_cleanup(%f: !transform.any_op {transform.readonly}) {
     transform.apply_patterns to %f {
       transform.apply_patterns.vector.reduction_to_contract
       transform.apply_patterns.vector.transfer_permutation_patterns
-      transform.apply_patterns.memref.fold_memref_alias_ops
+      transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers
       transform.apply_patterns.canonicalization
     } : !transform.any_op
-    %h = transform.structured.hoist_redundant_vector_transfers %f : (!transform.any_op) -> !transform.any_op
-    transform.apply_patterns to %h {
+    %loops = transform.structured.match ops{["scf.for"]} in %f : (!transform.any_op) -> !transform.any_op
+    transform.foreach %loops : !transform.any_op {
+    ^bb0(%l: !transform.any_op):
+      transform.loop.hoist_loop_invariant_subsets %l : !transform.any_op
+    }
+    transform.yield
+  }
+
+  transform.named_sequence @tdm_lower_vectors(%f: !transform.any_op {transform.readonly}) {
+    transform.apply_patterns to %f {
       transform.apply_patterns.vector.lower_contraction lowering_strategy = "outerproduct"
       transform.apply_patterns.vector.lower_outerproduct
       transform.apply_patterns.vector.transfer_permutation_patterns
@@ -24,6 +34,12 @@ module attributes {transform.with_named_sequence} {
       transform.apply_patterns.vector.lower_multi_reduction lowering_strategy = "innerreduction"
       transform.apply_patterns.vector.lower_broadcast
     } : !transform.any_op
+    transform.yield
+  }
+
+  transform.named_sequence @tdm_lower_vectors_main(%root: !transform.any_op {transform.readonly}) {
+    %f = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.include @tdm_lower_vectors failures(propagate) (%f) : (!transform.any_op) -> ()
     transform.yield
   }
 }

@@ -1,9 +1,11 @@
-/* tile-and-vectorize: tiles each tagged contraction and vectorises it with the
- * transform dialect (the schedule is codegen/schedule_cpu.mlir).
+/* tile-and-vectorize and lower-vectors: the transform-dialect schedule
+ * (codegen/schedule_cpu.mlir) applied in two steps.
  *
- * Requires: bufferized IR; contractions are linalg.generic ops carrying
- * `tdm.tiles` (set by lower-graph). Other linalg ops are left for
- * convert-linalg-to-loops and LLVM's loop vectoriser. */
+ * tile-and-vectorize requires tensors: contractions are linalg.generic ops carrying
+ * `tdm.tiles` (set by lower-graph); it tiles and vectorises them and hoists each
+ * accumulator tile out of its k loop. Other linalg ops are left for
+ * convert-linalg-to-loops and LLVM's loop vectoriser.
+ * lower-vectors requires memrefs; it lowers the vector ops towards LLVM. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,53 +45,73 @@ static void write_main(strbuf *sb, const tiles_seen *seen) {
     sb_printf(sb, "    %%t%d, %%l%d:%d = transform.structured.tile_using_for %%m%d tile_sizes [", i, i, (int)loops, i);
     for (intptr_t j = 0; j < loops; j++)
       sb_printf(sb, j ? ", %lld" : "%lld", (long long)mlirDenseI64ArrayGetElement(seen->values[i], j));
-    sb_puts(sb, "] : (!transform.any_op) -> (!transform.any_op");
+    /* Column tiles outermost: one k x width strip of B stays in L1 while every row
+     * tile of A streams past it. */
+    sb_puts(sb, loops == 4 ? "] interchange = [0, 2, 1, 3]" : "] interchange = [1, 0, 2]");
+    sb_puts(sb, " : (!transform.any_op) -> (!transform.any_op");
     for (intptr_t j = 0; j < loops; j++) sb_puts(sb, ", !transform.any_op");
     sb_puts(sb, ")\n");
     sb_printf(sb, "    transform.structured.vectorize %%t%d : !transform.any_op\n", i);
     sb_free(&attr);
   }
   sb_puts(sb, "    %f = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n");
-  sb_puts(sb, "    transform.include @tdm_finish failures(propagate) (%f) : (!transform.any_op) -> ()\n");
+  sb_puts(sb, "    transform.include @tdm_vectorize_cleanup failures(propagate) (%f) : (!transform.any_op) -> ()\n");
   sb_puts(sb, "    transform.yield\n  }\n");
 }
 
-static tdm_status run(MlirOperation module, tdm_session *s) {
-  tiles_seen seen = {.n = 0};
-  mlirOperationWalk(module, collect, &seen, MlirWalkPreOrder);
-  if (seen.n == 0) return NULL;
+/* Parses the schedule (plus `extra` sequences) and applies `entry` to `module`. */
+static tdm_status apply(MlirOperation module, tdm_session *s, const char *extra,
+                        const char *entry) {
   strbuf text;
   sb_init(&text);
-  /* The schedule file without its final "}", then the entry sequence. */
+  /* The schedule file without its final "}", then the extra sequences. */
   const char *end = strrchr(tdm_schedule_cpu, '}');
   sb_append(&text, tdm_schedule_cpu, (size_t)(end - tdm_schedule_cpu));
-  write_main(&text, &seen);
+  sb_puts(&text, extra);
   sb_puts(&text, "}\n");
   MlirModule script = mlirModuleCreateParse(s->ctx, tdm_str(sb_str(&text)));
   sb_free(&text);
   if (mlirModuleIsNull(script))
     return tdm_session_failure(s, TDM_EXIT_INTERNAL, "the transform schedule does not parse");
-  MlirOperation script_op = mlirModuleGetOperation(script);
-  MlirOperation entry = {NULL};
-  MlirBlock body = mlirModuleGetBody(script);
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+  MlirOperation root = {NULL};
+  for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(script)); !mlirOperationIsNull(op);
        op = mlirOperationGetNextInBlock(op)) {
     MlirAttribute name = mlirOperationGetAttributeByName(op, tdm_str("sym_name"));
-    if (!mlirAttributeIsNull(name) && mlirStringRefEqual(mlirStringAttrGetValue(name), tdm_str("__transform_main")))
-      entry = op;
+    if (!mlirAttributeIsNull(name) && mlirStringRefEqual(mlirStringAttrGetValue(name), tdm_str(entry)))
+      root = op;
   }
   MlirTransformOptions opts = mlirTransformOptionsCreate();
-  MlirLogicalResult r = mlirTransformApplyNamedSequence(module, entry, script_op, opts);
+  MlirLogicalResult r = mlirTransformApplyNamedSequence(module, root, mlirModuleGetOperation(script), opts);
   mlirTransformOptionsDestroy(opts);
   mlirModuleDestroy(script);
   if (mlirLogicalResultIsFailure(r))
-    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "tiling and vectorisation failed");
+    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "the transform schedule failed");
   return NULL;
 }
 
+static tdm_status run_tile(MlirOperation module, tdm_session *s) {
+  tiles_seen seen = {.n = 0};
+  mlirOperationWalk(module, collect, &seen, MlirWalkPreOrder);
+  if (seen.n == 0) return NULL;
+  strbuf main;
+  sb_init(&main);
+  write_main(&main, &seen);
+  tdm_status st = sb_failed(&main) ? TDM_INTERNAL("out of memory") : apply(module, s, sb_str(&main), "__transform_main");
+  sb_free(&main);
+  return st;
+}
+
+static tdm_status run_lower(MlirOperation module, tdm_session *s) {
+  return apply(module, s, "", "tdm_lower_vectors_main");
+}
+
 const tdm_pass_def tdm_tile_and_vectorize_def = {
-    "tile-and-vectorize", "Tile and vectorise contractions with the transform dialect", run};
+    "tile-and-vectorize", "Tile and vectorise contractions with the transform dialect", run_tile};
+const tdm_pass_def tdm_lower_vectors_def = {
+    "lower-vectors", "Lower vector contractions and transfers towards LLVM", run_lower};
 
 MlirPass tdm_pass_tile_and_vectorize(tdm_session *s) {
   return tdm_pass_create(&tdm_tile_and_vectorize_def, s);
 }
+
+MlirPass tdm_pass_lower_vectors(tdm_session *s) { return tdm_pass_create(&tdm_lower_vectors_def, s); }

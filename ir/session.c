@@ -39,6 +39,7 @@ tdm_status tdm_session_create(tdm_session **out) {
   mlirRegisterAllLLVMTranslations(s->ctx);
   s->diag_handler = mlirContextAttachDiagnosticHandler(s->ctx, on_diagnostic, s, NULL);
   snprintf(s->model_name, sizeof s->model_name, "model");
+  s->vector_bits = 256;
   /* Deterministic output and simple pass state: one thread. */
   mlirContextEnableMultithreading(s->ctx, false);
   /* Ops are built by name, so the dialects we create must be loaded up front. */
@@ -59,9 +60,12 @@ tdm_status tdm_session_create(tdm_session **out) {
 void tdm_session_destroy(tdm_session *s) {
   if (!s) return;
   for (int i = 0; i < s->nfiles; i++) {
-    tdm_file_unmap(&s->files[i].map);
+    if (s->files[i].owned) free(s->files[i].owned);
+    else tdm_file_unmap(&s->files[i].map);
     free(s->files[i].path);
+    free(s->files[i].key);
   }
+  free(s->files);
   free(s->slots);
   tdm_session_set_io(s, 0, NULL, 0, NULL);
   tdm_status_free(s->pass_error);
@@ -70,16 +74,52 @@ void tdm_session_destroy(tdm_session *s) {
   free(s);
 }
 
+static tdm_status new_file(tdm_session *s, tdm_weight_file **out) {
+  if (s->nfiles == s->cap_files) {
+    int cap = s->cap_files ? s->cap_files * 2 : 16;
+    tdm_weight_file *p = realloc(s->files, sizeof *p * (size_t)cap);
+    if (!p) return TDM_INTERNAL("out of memory");
+    s->files = p;
+    s->cap_files = cap;
+  }
+  *out = &s->files[s->nfiles];
+  memset(*out, 0, sizeof **out);
+  return NULL;
+}
+
+tdm_status tdm_session_add_derived(tdm_session *s, const char *key, uint8_t *data, size_t size,
+                                   int *out_index) {
+  tdm_weight_file *f;
+  tdm_status st = new_file(s, &f);
+  if (!st && !(f->key = strdup(key))) st = TDM_INTERNAL("out of memory");
+  if (st) {
+    free(data);
+    return st;
+  }
+  f->owned = data;
+  f->map.data = data;
+  f->map.size = size;
+  *out_index = s->nfiles++;
+  return NULL;
+}
+
+int tdm_session_find_derived(const tdm_session *s, const char *key) {
+  for (int i = 0; i < s->nfiles; i++)
+    if (s->files[i].key && strcmp(s->files[i].key, key) == 0) return i;
+  return -1;
+}
+
 tdm_status tdm_session_add_weight_file(tdm_session *s, const char *path, int *out_index) {
   char resolved[PATH_MAX];
   if (!realpath(path, resolved)) return TDM_BAD("%s: cannot open: No such file or directory", path);
   for (int i = 0; i < s->nfiles; i++)
-    if (strcmp(s->files[i].path, resolved) == 0) {
+    if (s->files[i].path && strcmp(s->files[i].path, resolved) == 0) {
       *out_index = i;
       return NULL;
     }
   if (s->nfiles == TDM_MAX_WEIGHT_FILES) return TDM_BAD("more than %d weight files", TDM_MAX_WEIGHT_FILES);
-  tdm_weight_file *f = &s->files[s->nfiles];
+  tdm_weight_file *f;
+  TDM_TRY(new_file(s, &f));
   TDM_TRY(tdm_file_map(path, &f->map));
   f->path = strdup(resolved);
   if (!f->path) {
@@ -92,10 +132,11 @@ tdm_status tdm_session_add_weight_file(tdm_session *s, const char *path, int *ou
 
 void tdm_session_store_weight_files(tdm_session *s, MlirModule m) {
   MlirAttribute paths[TDM_MAX_WEIGHT_FILES];
-  for (int i = 0; i < s->nfiles; i++) paths[i] = mlirStringAttrGet(s->ctx, tdm_str(s->files[i].path));
+  int n = 0;
+  for (int i = 0; i < s->nfiles && n < TDM_MAX_WEIGHT_FILES; i++)
+    if (s->files[i].path) paths[n++] = mlirStringAttrGet(s->ctx, tdm_str(s->files[i].path));
   MlirOperation op = mlirModuleGetOperation(m);
-  mlirOperationSetAttributeByName(op, tdm_str("tdm.weight_files"),
-                                  mlirArrayAttrGet(s->ctx, s->nfiles, paths));
+  mlirOperationSetAttributeByName(op, tdm_str("tdm.weight_files"), mlirArrayAttrGet(s->ctx, n, paths));
 }
 
 tdm_status tdm_session_load_weight_files(tdm_session *s, MlirModule m, const char *mlir_path) {
@@ -134,7 +175,8 @@ tdm_status tdm_session_check_weight(tdm_session *s, int64_t file, int64_t offset
   uint64_t fsize = s->files[file].map.size;
   if (offset < 0 || size < 0 || (uint64_t)offset > fsize || (uint64_t)size > fsize - (uint64_t)offset)
     return TDM_BAD("data at offset %lld, %lld bytes, lies past the end of %s (%llu bytes)",
-                   (long long)offset, (long long)size, s->files[file].path,
+                   (long long)offset, (long long)size,
+                   s->files[file].path ? s->files[file].path : "a derived weight",
                    (unsigned long long)fsize);
   return NULL;
 }

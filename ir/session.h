@@ -16,9 +16,13 @@
 #define TDM_MAX_WEIGHT_FILES 16
 #define TDM_WEIGHT_ALIGN 64
 
+/* A source of weight bytes: a mapped file, or a buffer derived at compile time
+ * (a transposed or concatenated weight) that exists only in the compiler. */
 typedef struct tdm_weight_file {
-  char *path;          /* absolute */
-  tdm_mapped_file map;
+  char *path;          /* absolute; NULL for a derived buffer */
+  tdm_mapped_file map; /* the bytes (for a derived buffer, `owned`) */
+  uint8_t *owned;
+  char *key;           /* derived: the recipe, so equal recipes share a buffer */
 } tdm_weight_file;
 
 /* One distinct weight in the blob. */
@@ -36,18 +40,19 @@ typedef struct tdm_io_tensor {
 
 typedef struct tdm_session {
   MlirContext ctx;
-  tdm_weight_file files[TDM_MAX_WEIGHT_FILES];
-  int nfiles;
+  tdm_weight_file *files; /* source files first (their indices are the IR's), then derived */
+  int nfiles, cap_files;
   tdm_weight_slot *slots;
   int nslots, cap_slots;
   uint64_t blob_size;
   strbuf diag; /* the first error MLIR reported, one line with its location */
   MlirDiagnosticHandlerID diag_handler;
   tdm_status pass_error; /* the first error one of our passes returned */
-  char model_name[128];
+  char model_name[128];  /* C identifier prefixing the object's symbols */
+  int vector_bits;       /* the target's widest vectors (256: AVX2, 512: AVX-512) */
   /* The entry point's signature, recorded by lower-graph. */
   tdm_io_tensor *inputs, *outputs;
-  int ninputs, noutputs;  /* C identifier prefixing the object's symbols */
+  int ninputs, noutputs;
 } tdm_session;
 
 tdm_status tdm_session_create(tdm_session **out);
@@ -55,7 +60,12 @@ void tdm_session_destroy(tdm_session *s);
 
 /* Maps `path` (once per distinct file) and returns its index. */
 tdm_status tdm_session_add_weight_file(tdm_session *s, const char *path, int *out_index);
-/* Module attribute tdm.weight_files <-> the session's files. */
+/* Adds a derived buffer (takes ownership of `data`) under `key`. */
+tdm_status tdm_session_add_derived(tdm_session *s, const char *key, uint8_t *data, size_t size,
+                                   int *out_index);
+/* The derived buffer made from `key`, or -1. */
+int tdm_session_find_derived(const tdm_session *s, const char *key);
+/* Module attribute tdm.weight_files <-> the session's (source) files. */
 void tdm_session_store_weight_files(tdm_session *s, MlirModule m);
 tdm_status tdm_session_load_weight_files(tdm_session *s, MlirModule m, const char *mlir_path);
 /* Checks that a weight lies inside its file. */

@@ -10,7 +10,7 @@
 #include "passes/pass.h"
 
 const char *const tdm_phase_names[TDM_PHASE_COUNT] = {
-    "import", "graph", "linalg", "bufferized", "vectorized", "lowered", "llvm", "llvm-ir",
+    "import", "graph", "linalg", "vectorized", "bufferized", "lowered", "llvm", "llvm-ir",
 };
 
 int tdm_phase_from_name(const char *name) {
@@ -105,6 +105,7 @@ static void build(builder *b) {
   b->phase = TDM_PHASE_GRAPH;
   own(b, tdm_pass_verify_graph, &tdm_verify_graph_def);
   own(b, tdm_pass_simplify_graph, &tdm_simplify_graph_def);
+  own(b, tdm_pass_matmul_layout, &tdm_matmul_layout_def);
   phase_end(b); /* graph */
 
   own(b, tdm_pass_lower_graph, &tdm_lower_graph_def);
@@ -112,6 +113,10 @@ static void build(builder *b) {
   mlir(b, "symbol-dce");
   mlir(b, "canonicalize");
   phase_end(b); /* linalg */
+
+  own(b, tdm_pass_tile_and_vectorize, &tdm_tile_and_vectorize_def);
+  mlir(b, "canonicalize");
+  phase_end(b); /* vectorized */
 
   /* Before any CSE: each result's tensor.empty must stay its own, so that the
    * last op writing an output is given the output buffer as its destination. */
@@ -123,11 +128,7 @@ static void build(builder *b) {
   own(b, tdm_pass_copies_to_linalg, &tdm_copies_to_linalg_def);
   phase_end(b); /* bufferized */
 
-  own(b, tdm_pass_tile_and_vectorize, &tdm_tile_and_vectorize_def);
-  mlir(b, "canonicalize");
-  mlir(b, "cse");
-  phase_end(b); /* vectorized */
-
+  own(b, tdm_pass_lower_vectors, &tdm_lower_vectors_def);
   mlir(b, "func.func(convert-linalg-to-loops)");
   mlir(b, "lower-affine");
   mlir(b, "convert-vector-to-scf{full-unroll}");

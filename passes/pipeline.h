@@ -11,8 +11,8 @@ typedef enum tdm_phase {
   TDM_PHASE_IMPORT,     /* the graph as the frontend built it */
   TDM_PHASE_GRAPH,      /* after the graph passes */
   TDM_PHASE_LINALG,     /* linalg/tensor/arith/math on tensors */
+  TDM_PHASE_VECTORIZED, /* contractions tiled and vectorised (still tensors) */
   TDM_PHASE_BUFFERIZED, /* on memrefs */
-  TDM_PHASE_VECTORIZED, /* contractions tiled and vectorised */
   TDM_PHASE_LOWERED,    /* loops, vectors, memrefs: just above LLVM */
   TDM_PHASE_LLVM,       /* the LLVM dialect */
   TDM_PHASE_LLVM_IR,    /* LLVM IR after LLVM's optimisation (not an MLIR phase) */

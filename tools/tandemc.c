@@ -48,7 +48,7 @@ static void usage(FILE *out) {
           "\n"
           "Inspecting the compiler\n"
           "  --compile-to=PHASE       stop after PHASE and write its IR: import, graph, linalg,\n"
-          "                           bufferized, vectorized, lowered, llvm, llvm-ir\n"
+          "                           vectorized, bufferized, lowered, llvm, llvm-ir\n"
           "  --print-ir-after=PASS    print the IR after PASS to stderr (repeatable)\n"
           "  --print-ir-after-all     print the IR after every pass\n"
           "  --dump-dir=DIR           write every phase to DIR/NN-PHASE.mlir (and NN-llvm-ir.ll)\n"
@@ -109,7 +109,7 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if ((v = value_of(a, "--compile-to"))) {
       o->compile_to = tdm_phase_from_name(v);
       if (o->compile_to < 0)
-        return usage_error("--compile-to=%s: unknown phase (import, graph, linalg, bufferized, vectorized, lowered, llvm, llvm-ir)", v);
+        return usage_error("--compile-to=%s: unknown phase (import, graph, linalg, vectorized, bufferized, lowered, llvm, llvm-ir)", v);
     } else if ((v = value_of(a, "--print-ir-after"))) {
       if (o->pipeline.nprint_after == TDM_MAX_PRINT_AFTER) return usage_error("too many --print-ir-after flags%s", "");
       o->pipeline.print_after[o->pipeline.nprint_after++] = v;
@@ -395,6 +395,7 @@ int main(int argc, char **argv) {
   st = check_not_input(&o, j.output);
   if (!st) st = tdm_session_create(&j.s);
   if (!st) st = set_model_name(j.s, &o, sb_str(&j.stem));
+  if (!st) j.s->vector_bits = cg_vector_bits(&o.target);
   if (!st) {
     j.outs = tdm_outputs_create();
     if (!j.outs) st = TDM_INTERNAL("out of memory");

@@ -1,4 +1,4 @@
-// RUN: tandemc %s --compile-to=linalg --name=m -o - | FileCheck %s
+// RUN: tandemc %s --compile-to=linalg --name=m --target-cpu=znver3 -o - | FileCheck %s
 // lower-graph (+ inline): an entry function over memrefs whose body reads inputs
 // with to_tensor, weights as views of the weights buffer at 64-byte-aligned blob
 // offsets, computes on tensors, and writes each result into its output buffer.
@@ -12,14 +12,17 @@ module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
     return %y : tensor<1x128xf32>
   }
 }
-// The blob holds the 32768-byte matrix, then the bias at the next 64-byte boundary.
+// matmul-layout made the weight's transpose explicit; lower-graph evaluated it at
+// compile time, so the blob holds W^T (32768 bytes), then the bias. The original
+// W is never read, so it is not in the blob.
 // CHECK-LABEL: func.func @m_run(
 // CHECK-SAME:    %[[W:.*]]: memref<33280xi8>, %[[IN:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x128xf32>)
 // CHECK:         %[[X:.*]] = bufferization.to_tensor %[[IN]] restrict
-// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128x64xf32>
-// The contraction: C[m,n] += A[m,k] * B[n,k] (transpose_b), tagged for tiling.
+// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<64x128xf32>
+// The contraction C[m,n] += A[m,k] * B[k,n], tagged with AVX2-sized tiles (1 row,
+// 16 columns: two 8-float registers).
 // CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME:      tdm.contraction = 0 : i64, tdm.tiles = array<i64: 1, 32, 1>
+// CHECK-SAME:      tdm.contraction = 0 : i64, tdm.tiles = array<i64: 1, 16, 1>
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
 // CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128xf32>
