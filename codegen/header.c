@@ -30,6 +30,15 @@ static void ident(strbuf *sb, const char *name, int index, const char *fallback)
   }
 }
 
+/* Text from the model inside a C comment: no comment terminator, no newline. */
+static void comment_safe(strbuf *sb, const char *s) {
+  for (; *s; s++) {
+    if (*s == '*' && s[1] == '/') sb_puts(sb, "* ");
+    else if ((unsigned char)*s < 32) sb_puts(sb, "?");
+    else sb_append(sb, s, 1);
+  }
+}
+
 static void upper(strbuf *sb, const char *s) {
   for (; *s; s++) sb_printf(sb, "%c", toupper((unsigned char)*s));
 }
@@ -42,8 +51,12 @@ static void describe(strbuf *sb, const char *what, const tdm_io_tensor *io, int 
     tdm_type_print(&io[i].type, &t);
     int64_t numel = 1;
     for (int d = 0; d < io[i].type.shape.rank; d++) numel *= io[i].type.shape.dim[d];
-    sb_printf(sb, " *   %d  %-24s %-20s %lld bytes\n", i, io[i].name, sb_str(&t),
+    strbuf name;
+    sb_init(&name);
+    comment_safe(&name, io[i].name);
+    sb_printf(sb, " *   %d  %-24s %-20s %lld bytes\n", i, sb_str(&name), sb_str(&t),
               (long long)numel * (long long)tandem_dtype_size(io[i].type.dtype));
+    sb_free(&name);
     sb_free(&t);
   }
 }
@@ -57,7 +70,12 @@ static void prototype(strbuf *sb, const tdm_session *s) {
   for (int i = 0; i < s->noutputs; i++) {
     sb_printf(sb, ",\n    %s *", c_type(s->outputs[i].type.dtype));
     ident(sb, s->outputs[i].name, i, "output");
-    sb_puts(sb, "_out");
+    /* An output named like an input (y = f(y)) gets a suffix. */
+    for (int j = 0; j < s->ninputs; j++)
+      if (strcmp(s->inputs[j].name, s->outputs[i].name) == 0) {
+        sb_puts(sb, "_out");
+        break;
+      }
   }
   sb_puts(sb, ");\n");
 }
@@ -66,8 +84,10 @@ static void size_macros(strbuf *sb, const char *prefix, const char *kind, const 
   for (int i = 0; i < n; i++) {
     int64_t numel = 1;
     for (int d = 0; d < io[i].type.shape.rank; d++) numel *= io[i].type.shape.dim[d];
-    sb_printf(sb, "#define %s_%s_%d_SIZE %lldu /* %s */\n", prefix, kind, i,
-              (long long)numel * (long long)tandem_dtype_size(io[i].type.dtype), io[i].name);
+    sb_printf(sb, "#define %s_%s_%d_SIZE %lldu /* ", prefix, kind, i,
+              (long long)numel * (long long)tandem_dtype_size(io[i].type.dtype));
+    comment_safe(sb, io[i].name);
+    sb_puts(sb, " */\n");
   }
 }
 
@@ -79,8 +99,9 @@ tdm_status cg_header_write(const tdm_session *s, const cg_weights *w, int embedd
   sb_init(&up);
   upper(&up, s->model_name);
   const char *U = sb_str(&up), *n = s->model_name;
-  sb_printf(&sb, "/* %s.h: the model compiled by tandemc " "%s" " from %s. Generated; do not edit.\n *\n",
-            n, TANDEM_VERSION_STRING, source);
+  sb_printf(&sb, "/* %s.h: the model compiled by tandemc %s from ", n, TANDEM_VERSION_STRING);
+  comment_safe(&sb, source);
+  sb_puts(&sb, ". Generated; do not edit.\n *\n");
   sb_printf(&sb, " * Call it directly:\n *   %s_run(weights, inputs..., outputs...)  (declared below)\n", n);
   sb_printf(&sb, " * or through the runtime (include/tandem/runtime.h, link -ltandem_runtime):\n");
   sb_printf(&sb, " *   tandem_model_open(&%s_desc, &opts, NULL, &model); tandem_model_run(model, in, out);\n *\n", n);
@@ -90,10 +111,13 @@ tdm_status cg_header_write(const tdm_session *s, const cg_weights *w, int embedd
     sb_printf(&sb, " *\n * Weights: embedded in the object (%s_desc.embedded_weights), %llu bytes.\n", n,
               (unsigned long long)w->size);
   else
-    sb_printf(&sb, " *\n * Weights: %s, %llu bytes of data starting %u bytes into the file\n"
+  {
+    sb_puts(&sb, " *\n * Weights: ");
+    comment_safe(&sb, weights_file);
+    sb_printf(&sb, ", %llu bytes of data starting %u bytes into the file\n"
               " *   (mapped by tandem_model_open); hash 0x%016llx.\n",
-              weights_file, (unsigned long long)w->size, TANDEM_WEIGHTS_DATA_OFFSET,
-              (unsigned long long)w->hash);
+              (unsigned long long)w->size, TANDEM_WEIGHTS_DATA_OFFSET, (unsigned long long)w->hash);
+  }
   sb_printf(&sb, " *\n * Buffers must not overlap one another or the weights; 64-byte alignment is\n"
                  " * best but not required. %s_run keeps no state: concurrent calls on distinct\n"
                  " * output buffers are safe. It allocates its temporaries with malloc.\n */\n", n);

@@ -335,7 +335,8 @@ static tdm_status attr_float(importer *im, ov_layer *l, const char *name, int re
                              double *out) {
   const char *v = attr(l->data, name);
   if (!v) return required ? layer_error(im, l, "missing attribute '%s'", name) : NULL;
-  if (!parse_double(v, out)) return layer_error(im, l, "attribute %s='%s' is not a number", name, v);
+  if (!parse_double(v, out) || *out != *out)
+    return layer_error(im, l, "attribute %s='%s' is not a number", name, v);
   return NULL;
 }
 
@@ -392,14 +393,34 @@ static tdm_status const_value(importer *im, ov_layer *c, MlirValue *out) {
   return NULL;
 }
 
+/* What flows into an input port must be what the port declares. */
+static tdm_status check_input_port(importer *im, ov_layer *l, int port, MlirValue v) {
+  tdm_type got;
+  TDM_TRY(wrap_layer(im, l, tdm_type_from_mlir(mlirValueGetType(v), &got)));
+  const ov_port *p = &l->in[port];
+  if (tdm_shape_equal(&got.shape, &p->type.shape) && (p->type.dtype < 0 || p->type.dtype == got.dtype))
+    return NULL;
+  strbuf a, b;
+  sb_init(&a);
+  sb_init(&b);
+  tdm_type declared = p->type;
+  if (declared.dtype < 0) declared.dtype = got.dtype;
+  tdm_type_print(&declared, &a);
+  tdm_type_print(&got, &b);
+  tdm_status st = layer_error(im, l, "input port %d is declared %s but receives %s", p->id, sb_str(&a), sb_str(&b));
+  sb_free(&a);
+  sb_free(&b);
+  return st;
+}
+
 static tdm_status input_value(importer *im, ov_layer *l, int port, MlirValue *out) {
   const ov_edge *e = edge_into(im, layer_index(im, l), port);
   if (!e) return layer_error(im, l, "input port %d is not connected", l->in[port].id);
   ov_layer *from = &im->layers[e->from];
-  if (from->is_const) return const_value(im, from, out);
-  *out = from->values[e->from_port];
+  if (from->is_const) TDM_TRY(const_value(im, from, out));
+  else *out = from->values[e->from_port];
   if (mlirValueIsNull(*out)) return layer_error(im, l, "input port %d has no value", l->in[port].id);
-  return NULL;
+  return check_input_port(im, l, port, *out);
 }
 
 static tdm_status value_type(MlirValue v, tdm_type *t) { return tdm_type_from_mlir(mlirValueGetType(v), t); }
@@ -897,10 +918,18 @@ static tdm_status parameter_type(importer *im, ov_layer *l, tdm_type *t) {
   const char *shape = attr(l->data, "shape");
   if (!shape) return layer_error(im, l, "missing attribute 'shape'");
   if (!parse_shape(shape, &t->shape, &dyn)) return layer_error(im, l, "shape='%s' is malformed", shape);
-  if (dyn || (l->nout == 1 && l->out[0].dynamic))
-    return layer_error(im, l, "dynamic dimension in shape '%s'; tandem compiles static shapes", shape);
+  if (dyn) return layer_error(im, l, "dynamic dimension in shape '%s'; tandem compiles static shapes", shape);
+  if (l->nout == 1 && l->out[0].dynamic)
+    return layer_error(im, l, "output port %d has a dynamic dimension; tandem compiles static shapes", l->out[0].id);
+  if (t->dtype == TANDEM_DTYPE_BOOL)
+    return layer_error(im, l, "boolean model inputs are not supported");
+  if (l->nout == 1 && l->out[0].type.dtype >= 0 && l->out[0].type.dtype != t->dtype)
+    return layer_error(im, l, "output port precision %s differs from element_type '%s'",
+                       tandem_dtype_name(l->out[0].type.dtype), et);
   int64_t n;
-  return wrap_layer(im, l, tdm_shape_numel(&t->shape, &n));
+  TDM_TRY(wrap_layer(im, l, tdm_shape_numel(&t->shape, &n)));
+  if (n == 0) return layer_error(im, l, "shape '%s' has no elements; zero-size tensors are not supported", shape);
+  return NULL;
 }
 
 /* First tensor name of a port ("a,b" -> "a"), else the layer name. */
@@ -933,11 +962,19 @@ static tdm_status topo_order(importer *im, int *order) {
       if (im->edges[i].from == cur && --im->layers[im->edges[i].to].indegree == 0)
         order[tail++] = im->edges[i].to;
   }
-  if (tail != im->nlayers) {
-    for (int i = 0; i < im->nlayers; i++)
-      if (im->layers[i].indegree > 0) return layer_error(im, &im->layers[i], "the graph has a cycle through this layer");
-  }
-  return NULL;
+  if (tail == im->nlayers) return NULL;
+  /* What is left is cycles and what they feed. Walking back from any leftover layer
+   * along leftover edges, nlayers steps must end on a cycle. */
+  int cur = -1;
+  for (int i = 0; i < im->nlayers && cur < 0; i++)
+    if (im->layers[i].indegree > 0) cur = i;
+  for (int step = 0; step < im->nlayers; step++)
+    for (int i = 0; i < im->nedges; i++)
+      if (im->edges[i].to == cur && im->layers[im->edges[i].from].indegree > 0) {
+        cur = im->edges[i].from;
+        break;
+      }
+  return layer_error(im, &im->layers[cur], "the graph has a cycle through this layer");
 }
 
 static tdm_status translate(importer *im, ov_layer *l) {
@@ -1009,6 +1046,10 @@ static tdm_status build_function(importer *im, MlirModule module) {
     st = input_value(im, l, 0, &rets[i]);
     if (st) break;
     ret_types[i] = mlirValueGetType(rets[i]);
+    tdm_type rt;
+    st = wrap_layer(im, l, tdm_type_from_mlir(ret_types[i], &rt));
+    if (!st && rt.dtype == TANDEM_DTYPE_BOOL) st = layer_error(im, l, "boolean model outputs are not supported");
+    if (st) break;
     const ov_edge *e = edge_into(im, results[i], 0);
     strbuf name;
     sb_init(&name);
@@ -1090,8 +1131,10 @@ static tdm_status import(importer *im, MlirModule module) {
   if (!net || strcmp((const char *)net->name, "net") != 0)
     return TDM_BAD("%s: not an OpenVINO IR file (the root element is not <net>)", im->xml_path);
   long version;
-  if (!parse_long(attr(net, "version"), &version))
-    return TDM_BAD("%s: <net> has no version attribute", im->xml_path);
+  const char *vs = attr(net, "version");
+  if (!vs) return TDM_BAD("%s: <net> has no version attribute", im->xml_path);
+  if (!parse_long(vs, &version))
+    return TDM_BAD("%s: <net> version '%s' is not a number (10 and 11 are supported)", im->xml_path, vs);
   if (version != 10 && version != 11)
     return TDM_BAD("%s: IR version %ld is not supported (10 and 11 are)", im->xml_path, version);
   im->ir_version = (int)version;

@@ -172,6 +172,7 @@ tdm_status tdm_session_check_weight(tdm_session *s, int64_t file, int64_t offset
                                     int64_t size) {
   if (file < 0 || file >= s->nfiles)
     return TDM_BAD("weight file index %lld is out of range (%d files)", (long long)file, s->nfiles);
+  if (offset < 0) return TDM_BAD("weight offset %lld is negative", (long long)offset);
   uint64_t fsize = s->files[file].map.size;
   if (offset < 0 || size < 0 || (uint64_t)offset > fsize || (uint64_t)size > fsize - (uint64_t)offset)
     return TDM_BAD("data at offset %lld, %lld bytes, lies past the end of %s (%llu bytes)",

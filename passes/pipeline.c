@@ -135,7 +135,7 @@ static void build(builder *b) {
   mlir(b, "convert-scf-to-cf");
   mlir(b, "expand-strided-metadata");
   mlir(b, "lower-affine");
-  mlir(b, "arith-expand");
+  mlir(b, "arith-expand{include-bf16=true}"); /* bf16 truncation without a libcall */
   mlir(b, "convert-math-to-funcs");
   mlir(b, "canonicalize");
   phase_end(b); /* lowered */

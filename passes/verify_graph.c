@@ -91,6 +91,13 @@ static MlirWalkResult visit(MlirOperation op, void *user) {
 }
 
 static tdm_status run(MlirOperation module, tdm_session *s) {
+  int nfuncs = 0;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op))
+    nfuncs += is_op(op, "func.func");
+  if (nfuncs != 1)
+    return tdm_op_error(module, TDM_BAD("expected exactly one function (the model), found %d", nfuncs));
   verify_ctx c = {s, NULL};
   mlirOperationWalk(module, visit, &c, MlirWalkPreOrder);
   return c.error;

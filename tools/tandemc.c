@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
@@ -344,22 +345,55 @@ static tdm_status compile_native(job *j) {
   return st;
 }
 
-static tdm_status check_not_input(const options *o, const char *out) {
-  if (strcmp(out, "-") == 0) return NULL;
-  if (tdm_file_same(out, o->input))
-    return tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model", out);
-  strbuf bin;
-  sb_init(&bin);
-  strip_extension(o->input, &bin);
-  sb_puts(&bin, ".bin");
-  int same = tdm_file_same(out, sb_str(&bin));
-  sb_free(&bin);
-  return same ? tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model's weights", out) : NULL;
+/* Fails early, before any work, if `path` cannot be written: a directory, or in a
+ * folder that does not exist. */
+static tdm_status check_writable(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return TDM_BAD("%s: cannot write: Is a directory", path);
+  strbuf dir;
+  sb_init(&dir);
+  const char *slash = strrchr(path, '/');
+  if (slash) sb_append(&dir, path, slash == path ? 1 : (size_t)(slash - path));
+  else sb_puts(&dir, ".");
+  int ok = stat(sb_str(&dir), &st) == 0 && S_ISDIR(st.st_mode);
+  sb_free(&dir);
+  return ok ? NULL : TDM_BAD("%s: cannot create: No such file or directory", path);
+}
+
+/* Every file this compile writes, so that none of them is one of its inputs. */
+static int output_paths(const job *j, strbuf paths[3]) {
+  int n = 0;
+  if (strcmp(j->output, "-") != 0) sb_puts(&paths[n++], j->output);
+  if (j->o->emit == EMIT_EXE || j->o->emit == EMIT_OBJ || j->o->emit == EMIT_LIB) {
+    if (!j->o->embed_weights) sb_printf(&paths[n++], "%s.weights", sb_str(&j->stem));
+    if (j->o->emit != EMIT_EXE) sb_printf(&paths[n++], "%s.h", sb_str(&j->stem));
+  }
+  return n;
+}
+
+static tdm_status check_outputs(const job *j) {
+  strbuf paths[3];
+  for (int i = 0; i < 3; i++) sb_init(&paths[i]);
+  int n = output_paths(j, paths);
+  tdm_status st = NULL;
+  for (int i = 0; i < n && !st; i++) {
+    const char *p = sb_str(&paths[i]);
+    if (tdm_file_same(p, j->o->input))
+      st = tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model", p);
+    for (int f = 0; f < j->s->nfiles && !st; f++)
+      if (j->s->files[f].path && tdm_file_same(p, j->s->files[f].path))
+        st = tdm_error(TDM_EXIT_USAGE, "%s: the output would overwrite the model's weights", p);
+    if (!st) st = check_writable(p);
+  }
+  for (int i = 0; i < 3; i++) sb_free(&paths[i]);
+  return st;
 }
 
 static tdm_status run_job(job *j) {
   options *o = j->o;
   TDM_TRY(fe_import(j->s, o->input, &j->module));
+  TDM_TRY(check_outputs(j)); /* now that the weight files are known */
   int text = o->emit == EMIT_MLIR || (o->compile_to >= 0 && o->compile_to < TDM_PHASE_LLVM_IR);
   if (text) {
     tdm_pipeline_options po = o->pipeline;
@@ -392,9 +426,14 @@ int main(int argc, char **argv) {
   job j = {.o = &o, .output = sb_str(&out)};
   sb_init(&j.stem);
   output_stem(&o, j.output, &j.stem);
-  st = check_not_input(&o, j.output);
-  if (!st) st = tdm_session_create(&j.s);
-  if (!st) st = set_model_name(j.s, &o, sb_str(&j.stem));
+  st = tdm_session_create(&j.s);
+  /* Symbols are named after the output file, or after the model for stdout. */
+  strbuf name_src;
+  sb_init(&name_src);
+  if (strcmp(j.output, "-") == 0) strip_extension(basename_of(o.input), &name_src);
+  else sb_puts(&name_src, sb_str(&j.stem));
+  if (!st) st = set_model_name(j.s, &o, sb_str(&name_src));
+  sb_free(&name_src);
   if (!st) j.s->vector_bits = cg_vector_bits(&o.target);
   if (!st) {
     j.outs = tdm_outputs_create();
