@@ -35,14 +35,15 @@ static tdm_status find_runtime_dir(char *out, size_t n) {
   }
   for (int i = 0; i < 3; i++) {
     if (!cands[i] || !*cands[i]) continue;
-    char probe[PATH_MAX + 64];
+    char probe[PATH_MAX + 64], probe_main[PATH_MAX + 64];
     snprintf(probe, sizeof probe, "%s/libtandem_runtime.a", cands[i]);
-    if (exists(probe)) {
+    snprintf(probe_main, sizeof probe_main, "%s/libtandem_main.a", cands[i]);
+    if (exists(probe) && exists(probe_main)) {
       snprintf(out, n, "%s", cands[i]);
       return NULL;
     }
   }
-  return TDM_INTERNAL("cannot find libtandem_runtime.a (set TANDEM_RUNTIME_DIR to the folder that has it)");
+  return TDM_INTERNAL("cannot find libtandem_runtime.a and libtandem_main.a (set TANDEM_RUNTIME_DIR to the folder that has them)");
 }
 
 tdm_status cg_link_executable(const char *obj_path, const char *out_path) {
