@@ -36,8 +36,13 @@ void lw_helpers_print(const lw_helpers *hs, strbuf *out);
  * helper taking the op's operands, and returns the helper's name in *out_name
  * (owned by `hs`). `attrs` are the op's attributes. */
 tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operands, int n,
-                       const tdm_attrs *attrs, const tdm_type *result,
+                       const tdm_attrs *attrs, const tdm_type *result, int packed_b,
                        const char **out_name);
+
+/* For a matmul whose B is known at compile time: the panel width w to pack B
+ * [K, N] into [N / w, K, w] (then pass packed_b and that type to lw_lower_op),
+ * or 0 when this matmul is not worth packing. */
+int lw_pack_width(const lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_attrs *at);
 
 /* Scalar math helpers every module may call (@tdm.exp, @tdm.erf, @tdm.tanh). */
 void lw_print_math_library(strbuf *out);

@@ -69,18 +69,12 @@ static tdm_status lower_weight(lowering *lw, MlirOperation op, const tdm_type *t
   return add_wref(lw, mlirOperationGetResult(op, 0), (wref){(int)a.file, (uint64_t)a.offset, *t});
 }
 
-/* The first time code reads a compile-time value: place it in the blob and view it. */
-static tdm_status materialize(lowering *lw, MlirValue v) {
-  if (value_name(lw, v) >= 0) return NULL;
-  int k = ptrmap_get(&lw->consts, v.ptr);
-  if (k < 0) return TDM_INTERNAL("a value is used before it is defined");
-  const wref *w = &lw->wrefs[k];
+/* Places compile-time bytes in the blob and views them as %v<id>. */
+static tdm_status emit_view(lowering *lw, const wref *w, int id) {
   int64_t numel;
   TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
   uint64_t size = (uint64_t)numel * tandem_dtype_size(w->type.dtype), at;
   TDM_TRY(tdm_session_place_weight(lw->s, w->file, w->offset, size, &at));
-  int id;
-  TDM_TRY(bind(lw, v, &id));
   strbuf *b = &lw->body;
   sb_printf(b, "    %%c%d = arith.constant %llu : index\n", id, (unsigned long long)at);
   sb_printf(b, "    %%m%d = memref.view %%weights[%%c%d][] : memref<@BLOB@xi8> to ", id, id);
@@ -91,6 +85,44 @@ static tdm_status materialize(lowering *lw, MlirValue v) {
   lw_tensor_type(b, &w->type);
   sb_puts(b, "\n");
   return NULL;
+}
+
+/* The first time code reads a compile-time value: place it in the blob and view it. */
+static tdm_status materialize(lowering *lw, MlirValue v) {
+  if (value_name(lw, v) >= 0) return NULL;
+  int k = ptrmap_get(&lw->consts, v.ptr);
+  if (k < 0) return TDM_INTERNAL("a value is used before it is defined");
+  int id;
+  TDM_TRY(bind(lw, v, &id));
+  return emit_view(lw, &lw->wrefs[k], id);
+}
+
+/* B of a matmul packed into [N / w, K, w] column panels, evaluated at compile time
+ * and viewed as %v<*out_id>. */
+static tdm_status packed_view(lowering *lw, const wref *b, int w, tdm_type *out_type, int *out_id) {
+  int64_t K = b->type.shape.dim[0], N = b->type.shape.dim[1];
+  tdm_type split = {b->type.dtype, {3, {K, N / w, w}}};
+  *out_type = (tdm_type){b->type.dtype, {3, {N / w, K, w}}};
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "pack%d(%d:%llu:", w, b->file, (unsigned long long)b->offset);
+  tdm_type_print(&b->type, &key);
+  sb_puts(&key, ")");
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (file < 0) {
+    const uint8_t *in = lw->s->files[b->file].map.data + b->offset;
+    tdm_attrs perm = {.nperm = 3, .perm = {1, 0, 2}};
+    uint8_t *data;
+    size_t size;
+    st = ce_eval(TDM_OP_TRANSPOSE, &perm, &in, &split, 1, out_type, &data, &size);
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), data, size, &file);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  *out_id = lw->next++;
+  wref packed = {file, 0, *out_type};
+  return emit_view(lw, &packed, *out_id);
 }
 
 /* The recipe of a derived weight, so equal recipes are evaluated once. */
@@ -184,22 +216,29 @@ static tdm_status operand_types(MlirOperation op, tdm_type *types, int max, int 
 
 static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_type *t) {
   tdm_type types[256];
-  int n;
+  int n, ids[256];
   TDM_TRY(operand_types(op, types, 256, &n));
-  for (int i = 0; i < n; i++) TDM_TRY(materialize(lw, mlirOperationGetOperand(op, i)));
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, kind, &a));
+  /* A matmul by a weight reads it packed in column panels (see lower_ops.c). */
+  int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
+  if (kb >= 0) pack = lw_pack_width(&lw->helpers, &types[0], &types[1], &a);
+  for (int i = 0; i < n; i++) {
+    if (pack && i == 1) {
+      TDM_TRY(packed_view(lw, &lw->wrefs[kb], pack, &types[1], &ids[1]));
+      continue;
+    }
+    TDM_TRY(materialize(lw, mlirOperationGetOperand(op, i)));
+    ids[i] = value_name(lw, mlirOperationGetOperand(op, i));
+    if (ids[i] < 0) return TDM_INTERNAL("operand %d has no lowered value", i);
+  }
   const char *helper;
-  TDM_TRY(lw_lower_op(&lw->helpers, kind, types, n, &a, t, &helper));
+  TDM_TRY(lw_lower_op(&lw->helpers, kind, types, n, &a, t, pack, &helper));
   int id;
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
   strbuf *b = &lw->body;
   sb_printf(b, "    %%v%d = func.call @%s(", id, helper);
-  for (int i = 0; i < n; i++) {
-    int arg = value_name(lw, mlirOperationGetOperand(op, i));
-    if (arg < 0) return TDM_INTERNAL("operand %d has no lowered value", i);
-    sb_printf(b, i ? ", %%v%d" : "%%v%d", arg);
-  }
+  for (int i = 0; i < n; i++) sb_printf(b, i ? ", %%v%d" : "%%v%d", ids[i]);
   sb_puts(b, ") : (");
   for (int i = 0; i < n; i++) {
     if (i) sb_puts(b, ", ");

@@ -725,6 +725,25 @@ static int64_t pick_tile(int64_t n, const int64_t *cands) {
   return 1;
 }
 
+/* The accumulator tile lives in registers across the k loop: rows x width must
+ * leave room for a row of B and a broadcast. AVX-512 (32 zmm): 8 x 32 floats in
+ * 16 registers; AVX2 (16 ymm): 6 x 16 floats in 12. */
+static void tile_for(const lw_helpers *hs, int64_t M, int64_t N, int64_t *tm, int64_t *tn) {
+  static const int64_t mt512[] = {8, 6, 4, 3, 2, 1}, nt512[] = {32, 16, 8, 4, 2, 1};
+  static const int64_t mt256[] = {6, 4, 3, 2, 1}, nt256[] = {16, 8, 4, 2, 1};
+  int wide = hs->vector_bits >= 512;
+  *tm = pick_tile(M, wide ? mt512 : mt256);
+  *tn = pick_tile(N, wide ? nt512 : nt256);
+}
+
+int lw_pack_width(const lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_attrs *at) {
+  if (at->transpose_a || at->transpose_b || b->shape.rank != 2 || a->shape.rank < 2) return 0;
+  if (a->dtype != TANDEM_DTYPE_F32 || b->dtype != TANDEM_DTYPE_F32) return 0;
+  int64_t tm, tn;
+  tile_for(hs, a->shape.dim[a->shape.rank - 2], b->shape.dim[1], &tm, &tn);
+  return tn >= 8 ? (int)tn : 0;
+}
+
 /* A contraction over loops (b?, m, n, k): C[b,m,n] += A[b,m,k] * B[b,k,n] with
  * A/B possibly transposed. Operands are 2-D or 3-D (batch first). The generic is
  * tagged with tile sizes for the tile-and-vectorize pass. */
@@ -750,21 +769,17 @@ static name contraction(lw_helper *h, lw_helpers *hs, name a, const tdm_type *at
   put_tensor(h, bt);
   sb_printf(sb, ") outs(%s : ", init.s);
   put_tensor(h, &acc);
-  /* The accumulator tile lives in registers across the k loop: rows x width must
-   * leave room for a row of B and a broadcast. AVX-512 (32 zmm): 8 x 32 floats in
-   * 16 registers; AVX2 (16 ymm): 6 x 16 floats in 12. */
-  static const int64_t mt512[] = {8, 6, 4, 3, 2, 1}, nt512[] = {32, 16, 8, 4, 2, 1};
-  static const int64_t mt256[] = {6, 4, 3, 2, 1}, nt256[] = {16, 8, 4, 2, 1};
-  int wide = hs->vector_bits >= 512;
-  const int64_t *mt = wide ? mt512 : mt256, *nt = wide ? nt512 : nt256;
+  int64_t tm, tn;
+  tile_for(hs, M, N, &tm, &tn);
   (void)K;
   /* Only tiles at least 8 wide are worth vectorising; narrower contractions stay
-   * loops for LLVM (and the vector patterns do not terminate on 1x1 tiles). */
-  int64_t tn = pick_tile(N, nt);
+   * loops for LLVM (and the vector patterns do not terminate on 1x1 tiles). Column
+   * tiles go outermost: one k x width strip of B stays in L1 while row tiles of A
+   * stream past it. */
   sb_printf(sb, ") attrs = {tdm.contraction = %d : i64", hs->next_contraction++);
   if (tn >= 8)
-    sb_printf(sb, ", tdm.tiles = array<i64: %s%lld, %lld, 1>", batched ? "1, " : "",
-              (long long)pick_tile(M, mt), (long long)tn);
+    sb_printf(sb, ", tdm.tiles = array<i64: %s%lld, %lld, 1>, tdm.interchange = array<i64: %s>",
+              batched ? "1, " : "", (long long)tm, (long long)tn, batched ? "0, 2, 1, 3" : "1, 0, 2");
   sb_puts(sb, "} {\n");
   name args[3] = {fresh(h), fresh(h), fresh(h)};
   sb_printf(sb, "    ^bb0(%s: %s, %s: %s, %s: %s):\n", args[0].s, lw_elem(at->dtype), args[1].s,
@@ -780,6 +795,66 @@ static name contraction(lw_helper *h, lw_helpers *hs, name a, const tdm_type *at
   return generic(h, &gi, 1, out, empty(h, out), &out->shape, NULL, NULL, body_narrow, &out->dtype);
 }
 
+static tdm_type with_shape(const tdm_type *t, int rank, const int64_t *dims) {
+  tdm_type r = {t->dtype, {rank, {0}}};
+  memcpy(r.shape.dim, dims, sizeof(int64_t) * (size_t)rank);
+  return r;
+}
+
+/* C[m, n] = A[m, k] * B[k, n] with B packed at compile time into column panels
+ * Bp[n / w, k, w] (w = the tile width): the k loop then reads B contiguously
+ * instead of one row every N floats (which also maps every row of a 4 KiB-strided
+ * matrix to the same L1 set). Loops (m, nb, ni, k); C is seen as [M, N / w, w]. */
+static name packed_contraction(lw_helper *h, lw_helpers *hs, name a, const tdm_type *at, name bp,
+                               const tdm_type *bpt, const tdm_type *out) {
+  int64_t M = out->shape.dim[0], w = bpt->shape.dim[2], nb = bpt->shape.dim[0];
+  int64_t tm, tn;
+  tile_for(hs, M, nb * w, &tm, &tn);
+  tdm_type acc = {TANDEM_DTYPE_F32, {3, {M, nb, w}}};
+  name init = filled(h, &acc, 0.0);
+  strbuf *sb = &h->body;
+  name r = fresh(h);
+  EMIT(h, "%s = linalg.generic {indexing_maps = [affine_map<(m, nb, ni, k) -> (m, k)>, "
+       "affine_map<(m, nb, ni, k) -> (nb, k, ni)>, affine_map<(m, nb, ni, k) -> (m, nb, ni)>], "
+       "iterator_types = [\"parallel\", \"parallel\", \"parallel\", \"reduction\"]}", r.s);
+  sb_printf(sb, " ins(%s, %s : ", a.s, bp.s);
+  put_tensor(h, at);
+  sb_puts(sb, ", ");
+  put_tensor(h, bpt);
+  sb_printf(sb, ") outs(%s : ", init.s);
+  put_tensor(h, &acc);
+  sb_printf(sb, ") attrs = {tdm.contraction = %d : i64, tdm.tiles = array<i64: %lld, 1, %lld, 1>, "
+                "tdm.interchange = array<i64: 1, 0, 2, 3>} {\n",
+            hs->next_contraction++, (long long)tm, (long long)w);
+  name args[3] = {fresh(h), fresh(h), fresh(h)};
+  sb_printf(sb, "    ^bb0(%s: f32, %s: f32, %s: f32):\n", args[0].s, args[1].s, args[2].s);
+  mm_ctx c = {TANDEM_DTYPE_F32};
+  name y = body_mac(h, args, &c);
+  EMIT(h, "  linalg.yield %s : f32\n", y.s);
+  EMIT(h, "} -> ");
+  put_tensor(h, &acc);
+  sb_puts(sb, "\n");
+  name flat = fresh(h);
+  EMIT(h, "%s = tensor.collapse_shape %s [[0], [1, 2]] : ", flat.s, r.s);
+  put_tensor(h, &acc);
+  sb_puts(sb, " into ");
+  put_tensor(h, out);
+  sb_puts(sb, "\n");
+  return flat;
+}
+
+/* A matmul whose B (args[1]) arrives packed as [N / w, K, w]. */
+static name lower_matmul_packed(lw_helper *h, lw_helpers *hs) {
+  tdm_type a = h->args[0], bp = h->args[1];
+  int64_t K = a.shape.dim[a.shape.rank - 1], rows = 1;
+  for (int i = 0; i < a.shape.rank - 1; i++) rows *= a.shape.dim[i];
+  tdm_type a2 = with_shape(&a, 2, (int64_t[]){rows, K});
+  tdm_type flat = with_shape(&h->result, 2, (int64_t[]){rows, bp.shape.dim[0] * bp.shape.dim[2]});
+  name av = expand_to(h, arg(0), &a, &a2);
+  name r = packed_contraction(h, hs, av, &a2, arg(1), &bp, &flat);
+  return expand_to(h, r, &flat, &h->result);
+}
+
 /* Materialises `v` broadcast to `to` (same rank) when shapes differ. */
 static name broadcast_to(lw_helper *h, name v, const tdm_type *from, const tdm_type *to) {
   if (tdm_shape_equal(&from->shape, &to->shape)) return v;
@@ -788,11 +863,6 @@ static name broadcast_to(lw_helper *h, name v, const tdm_type *from, const tdm_t
   return generic(h, &in, 1, to, empty(h, to), &to->shape, NULL, NULL, body_narrow, &d);
 }
 
-static tdm_type with_shape(const tdm_type *t, int rank, const int64_t *dims) {
-  tdm_type r = {t->dtype, {rank, {0}}};
-  memcpy(r.shape.dim, dims, sizeof(int64_t) * (size_t)rank);
-  return r;
-}
 
 /* OpenVINO MatMul -> a 2-D or batched 3-D contraction plus reshapes:
  * 1-D operands are promoted, batch dims broadcast and then collapsed into one. */
@@ -928,7 +998,7 @@ static tdm_status intern(lw_helpers *hs, tdm_op_kind kind, lw_helper *h, name re
 }
 
 tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operands, int n,
-                       const tdm_attrs *attrs, const tdm_type *result,
+                       const tdm_attrs *attrs, const tdm_type *result, int packed_b,
                        const char **out_name) {
   lw_helper *h = calloc(1, sizeof *h);
   if (!h) return TDM_INTERNAL("out of memory");
@@ -946,7 +1016,7 @@ tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operand
     case TDM_OP_TRANSPOSE: r = lower_transpose(h, attrs); break;
     case TDM_OP_CONCAT: r = lower_concat(h, attrs); break;
     case TDM_OP_GATHER: r = lower_gather(h, attrs); break;
-    case TDM_OP_MATMUL: r = lower_matmul(h, hs, attrs); break;
+    case TDM_OP_MATMUL: r = packed_b ? lower_matmul_packed(h, hs) : lower_matmul(h, hs, attrs); break;
     default:
       if (!tdm_op_is_elementwise_binary(kind) && !tdm_op_is_elementwise_unary(kind)) {
         sb_free(&h->body);

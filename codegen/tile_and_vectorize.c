@@ -16,43 +16,59 @@
 extern const char tdm_schedule_cpu[];
 extern const unsigned long tdm_schedule_cpu_size;
 
+/* The distinct (tdm.tiles, tdm.interchange) pairs in the module. */
 typedef struct tiles_seen {
-  MlirAttribute values[64];
+  MlirAttribute tiles[64], order[64];
   int n;
 } tiles_seen;
 
 static MlirWalkResult collect(MlirOperation op, void *user) {
   tiles_seen *seen = user;
   MlirAttribute t = mlirOperationGetAttributeByName(op, tdm_str("tdm.tiles"));
-  if (mlirAttributeIsNull(t) || !mlirAttributeIsADenseI64Array(t)) return MlirWalkResultAdvance;
+  MlirAttribute o = mlirOperationGetAttributeByName(op, tdm_str("tdm.interchange"));
+  if (mlirAttributeIsNull(t) || !mlirAttributeIsADenseI64Array(t) || mlirAttributeIsNull(o) ||
+      !mlirAttributeIsADenseI64Array(o))
+    return MlirWalkResultAdvance;
   for (int i = 0; i < seen->n; i++)
-    if (mlirAttributeEqual(seen->values[i], t)) return MlirWalkResultAdvance;
-  if (seen->n < 64) seen->values[seen->n++] = t;
+    if (mlirAttributeEqual(seen->tiles[i], t) && mlirAttributeEqual(seen->order[i], o))
+      return MlirWalkResultAdvance;
+  if (seen->n < 64) {
+    seen->tiles[seen->n] = t;
+    seen->order[seen->n++] = o;
+  }
   return MlirWalkResultAdvance;
 }
 
 static void print_to(MlirStringRef s, void *user) { tdm_sb_put_ref(user, s); }
 
-/* The entry sequence: tile and vectorise each config, then @tdm_finish. */
+static void print_array(strbuf *sb, MlirAttribute a) {
+  for (intptr_t j = 0; j < mlirDenseArrayGetNumElements(a); j++)
+    sb_printf(sb, j ? ", %lld" : "%lld", (long long)mlirDenseI64ArrayGetElement(a, j));
+}
+
+/* The entry sequence: tile and vectorise each kind, then clean up and hoist. */
 static void write_main(strbuf *sb, const tiles_seen *seen) {
   sb_puts(sb, "  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {\n");
   for (int i = 0; i < seen->n; i++) {
-    strbuf attr;
-    sb_init(&attr);
-    mlirAttributePrint(seen->values[i], print_to, &attr);
-    intptr_t loops = mlirDenseArrayGetNumElements(seen->values[i]);
-    sb_printf(sb, "    %%m%d = transform.structured.match ops{[\"linalg.generic\"]} attributes {tdm.tiles = %s} in %%root : (!transform.any_op) -> !transform.any_op\n", i, sb_str(&attr));
+    strbuf t, o;
+    sb_init(&t);
+    sb_init(&o);
+    mlirAttributePrint(seen->tiles[i], print_to, &t);
+    mlirAttributePrint(seen->order[i], print_to, &o);
+    intptr_t loops = mlirDenseArrayGetNumElements(seen->tiles[i]);
+    sb_printf(sb, "    %%m%d = transform.structured.match ops{[\"linalg.generic\"]} attributes "
+                  "{tdm.tiles = %s, tdm.interchange = %s} in %%root : (!transform.any_op) -> !transform.any_op\n",
+              i, sb_str(&t), sb_str(&o));
     sb_printf(sb, "    %%t%d, %%l%d:%d = transform.structured.tile_using_for %%m%d tile_sizes [", i, i, (int)loops, i);
-    for (intptr_t j = 0; j < loops; j++)
-      sb_printf(sb, j ? ", %lld" : "%lld", (long long)mlirDenseI64ArrayGetElement(seen->values[i], j));
-    /* Column tiles outermost: one k x width strip of B stays in L1 while every row
-     * tile of A streams past it. */
-    sb_puts(sb, loops == 4 ? "] interchange = [0, 2, 1, 3]" : "] interchange = [1, 0, 2]");
-    sb_puts(sb, " : (!transform.any_op) -> (!transform.any_op");
+    print_array(sb, seen->tiles[i]);
+    sb_puts(sb, "] interchange = [");
+    print_array(sb, seen->order[i]);
+    sb_puts(sb, "] : (!transform.any_op) -> (!transform.any_op");
     for (intptr_t j = 0; j < loops; j++) sb_puts(sb, ", !transform.any_op");
     sb_puts(sb, ")\n");
     sb_printf(sb, "    transform.structured.vectorize %%t%d : !transform.any_op\n", i);
-    sb_free(&attr);
+    sb_free(&t);
+    sb_free(&o);
   }
   sb_puts(sb, "    %f = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n");
   sb_puts(sb, "    transform.include @tdm_vectorize_cleanup failures(propagate) (%f) : (!transform.any_op) -> ()\n");

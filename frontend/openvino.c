@@ -1002,7 +1002,7 @@ static tdm_status build_function(importer *im, MlirModule module) {
   if (!params || !results || !order || !arg_types || !arg_locs) st = TDM_INTERNAL("out of memory");
   for (xmlNodePtr c = im->layers ? im->layers[0].node->parent->children : NULL; c && !st; c = c->next) {
     if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "layer") != 0) continue;
-    long id;
+    long id = -1;
     parse_long(attr(c, "id"), &id);
     int i = find_layer(im, id);
     if (strcmp(im->layers[i].type, "Parameter") == 0) params[nparams++] = i;

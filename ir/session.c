@@ -89,7 +89,7 @@ static tdm_status new_file(tdm_session *s, tdm_weight_file **out) {
 
 tdm_status tdm_session_add_derived(tdm_session *s, const char *key, uint8_t *data, size_t size,
                                    int *out_index) {
-  tdm_weight_file *f;
+  tdm_weight_file *f = NULL;
   tdm_status st = new_file(s, &f);
   if (!st && !(f->key = strdup(key))) st = TDM_INTERNAL("out of memory");
   if (st) {
@@ -118,7 +118,7 @@ tdm_status tdm_session_add_weight_file(tdm_session *s, const char *path, int *ou
       return NULL;
     }
   if (s->nfiles == TDM_MAX_WEIGHT_FILES) return TDM_BAD("more than %d weight files", TDM_MAX_WEIGHT_FILES);
-  tdm_weight_file *f;
+  tdm_weight_file *f = NULL;
   TDM_TRY(new_file(s, &f));
   TDM_TRY(tdm_file_map(path, &f->map));
   f->path = strdup(resolved);

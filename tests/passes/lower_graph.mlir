@@ -13,18 +13,20 @@ module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
   }
 }
 // matmul-layout made the weight's transpose explicit; lower-graph evaluated it at
-// compile time, so the blob holds W^T (32768 bytes), then the bias. The original
-// W is never read, so it is not in the blob.
+// compile time, and packed W^T [64,128] into column panels [128/16, 64, 16] for
+// the contraction (16 floats: two AVX2 registers). The blob holds that (32768
+// bytes), then the bias. The original W is never read, so it is not in the blob.
 // CHECK-LABEL: func.func @m_run(
 // CHECK-SAME:    %[[W:.*]]: memref<33280xi8>, %[[IN:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x128xf32>)
 // CHECK:         %[[X:.*]] = bufferization.to_tensor %[[IN]] restrict
-// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<64x128xf32>
-// The contraction C[m,n] += A[m,k] * B[k,n], tagged with AVX2-sized tiles (1 row,
-// 16 columns: two 8-float registers).
-// CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK-SAME:      tdm.contraction = 0 : i64, tdm.tiles = array<i64: 1, 16, 1>
+// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<8x64x16xf32>
+// The contraction C[m, nb, ni] += A[m, k] * Bp[nb, k, ni], tagged with its tiles
+// (1 row, 1 panel, 16 columns) and loop order (panels outermost).
+// CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+// CHECK-SAME:      tdm.contraction = 0 : i64, tdm.interchange = array<i64: 1, 0, 2, 3>, tdm.tiles = array<i64: 1, 1, 16, 1>
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<1x8x16xf32> into tensor<1x128xf32>
 // CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128xf32>
 // The bias add broadcasts [128] over [1,128].
 // CHECK:         linalg.generic
