@@ -1,20 +1,16 @@
-/* tile-and-vectorize and lower-vectors: the transform-dialect schedule
- * (codegen/schedule_cpu.mlir) applied in two steps.
+/* tile-and-vectorize: the first half of the transform-dialect schedule
+ * (codegen/schedule_cpu.mlir).
  *
- * tile-and-vectorize requires tensors: contractions are linalg.generic ops carrying
- * `tdm.tiles` (set by lower-graph); it tiles and vectorises them and hoists each
- * accumulator tile out of its k loop. Other linalg ops are left for
- * convert-linalg-to-loops and LLVM's loop vectoriser.
- * lower-vectors requires memrefs; it lowers the vector ops towards LLVM. */
+ * Requires tensors: contractions are linalg.generic ops carrying `tdm.tiles` and
+ * `tdm.interchange` (set by lower-graph). Tiles and vectorises each, then hoists its
+ * accumulator tile out of the k loop. Other linalg ops are left for
+ * convert-linalg-to-loops and LLVM's loop vectoriser. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlir-c/BuiltinAttributes.h"
-#include "mlir-c/Dialect/Transform/Interpreter.h"
+#include "codegen/schedule.h"
 #include "passes/pass.h"
-
-extern const char tdm_schedule_cpu[];
-extern const unsigned long tdm_schedule_cpu_size;
 
 /* The distinct (tdm.tiles, tdm.interchange) pairs in the module. */
 typedef struct tiles_seen {
@@ -75,36 +71,6 @@ static void write_main(strbuf *sb, const tiles_seen *seen) {
   sb_puts(sb, "    transform.yield\n  }\n");
 }
 
-/* Parses the schedule (plus `extra` sequences) and applies `entry` to `module`. */
-static tdm_status apply(MlirOperation module, tdm_session *s, const char *extra,
-                        const char *entry) {
-  strbuf text;
-  sb_init(&text);
-  /* The schedule file without its final "}", then the extra sequences. */
-  const char *end = strrchr(tdm_schedule_cpu, '}');
-  sb_append(&text, tdm_schedule_cpu, (size_t)(end - tdm_schedule_cpu));
-  sb_puts(&text, extra);
-  sb_puts(&text, "}\n");
-  MlirModule script = mlirModuleCreateParse(s->ctx, tdm_str(sb_str(&text)));
-  sb_free(&text);
-  if (mlirModuleIsNull(script))
-    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "the transform schedule does not parse");
-  MlirOperation root = {NULL};
-  for (MlirOperation op = mlirBlockGetFirstOperation(mlirModuleGetBody(script)); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    MlirAttribute name = mlirOperationGetAttributeByName(op, tdm_str("sym_name"));
-    if (!mlirAttributeIsNull(name) && mlirStringRefEqual(mlirStringAttrGetValue(name), tdm_str(entry)))
-      root = op;
-  }
-  MlirTransformOptions opts = mlirTransformOptionsCreate();
-  MlirLogicalResult r = mlirTransformApplyNamedSequence(module, root, mlirModuleGetOperation(script), opts);
-  mlirTransformOptionsDestroy(opts);
-  mlirModuleDestroy(script);
-  if (mlirLogicalResultIsFailure(r))
-    return tdm_session_failure(s, TDM_EXIT_INTERNAL, "the transform schedule failed");
-  return NULL;
-}
-
 static tdm_status run_tile(MlirOperation module, tdm_session *s) {
   tiles_seen seen = {.n = 0};
   mlirOperationWalk(module, collect, &seen, MlirWalkPreOrder);
@@ -112,22 +78,14 @@ static tdm_status run_tile(MlirOperation module, tdm_session *s) {
   strbuf main;
   sb_init(&main);
   write_main(&main, &seen);
-  tdm_status st = sb_failed(&main) ? TDM_INTERNAL("out of memory") : apply(module, s, sb_str(&main), "__transform_main");
+  tdm_status st = sb_failed(&main) ? TDM_INTERNAL("out of memory") : cg_schedule_apply(module, s, sb_str(&main), "__transform_main");
   sb_free(&main);
   return st;
 }
 
-static tdm_status run_lower(MlirOperation module, tdm_session *s) {
-  return apply(module, s, "", "tdm_lower_vectors_main");
-}
-
 const tdm_pass_def tdm_tile_and_vectorize_def = {
     "tile-and-vectorize", "Tile and vectorise contractions with the transform dialect", run_tile};
-const tdm_pass_def tdm_lower_vectors_def = {
-    "lower-vectors", "Lower vector contractions and transfers towards LLVM", run_lower};
 
 MlirPass tdm_pass_tile_and_vectorize(tdm_session *s) {
   return tdm_pass_create(&tdm_tile_and_vectorize_def, s);
 }
-
-MlirPass tdm_pass_lower_vectors(tdm_session *s) { return tdm_pass_create(&tdm_lower_vectors_def, s); }

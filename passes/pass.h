@@ -29,7 +29,7 @@ MlirPass tdm_pass_simplify_graph(tdm_session *s);  /* passes/simplify_graph.c */
 MlirPass tdm_pass_matmul_layout(tdm_session *s);   /* passes/matmul_layout.c */
 MlirPass tdm_pass_lower_graph(tdm_session *s);     /* codegen/lower_graph.c */
 MlirPass tdm_pass_tile_and_vectorize(tdm_session *s); /* codegen/tile_and_vectorize.c */
-MlirPass tdm_pass_lower_vectors(tdm_session *s);      /* codegen/tile_and_vectorize.c */
+MlirPass tdm_pass_lower_vectors(tdm_session *s);      /* codegen/lower_vectors.c */
 MlirPass tdm_pass_copies_to_linalg(tdm_session *s);   /* codegen/copies_to_linalg.c */
 
 extern const tdm_pass_def tdm_verify_graph_def, tdm_simplify_graph_def, tdm_matmul_layout_def,
