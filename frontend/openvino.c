@@ -447,24 +447,6 @@ static tdm_status const_ints(importer *im, ov_layer *l, int port, int64_t *vals,
   return NULL;
 }
 
-static float half_to_float(uint16_t h, int bf16) {
-  uint32_t bits;
-  if (bf16) bits = (uint32_t)h << 16;
-  else {
-    uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023;
-    if (e == 0 && m == 0) bits = s;
-    else if (e == 31) bits = s | 0x7f800000u | (m << 13);
-    else if (e == 0) { /* subnormal */
-      int shift = 0;
-      while (!(m & 1024)) m <<= 1, shift++;
-      bits = s | ((uint32_t)(113 - shift) << 23) | ((m & 1023) << 13);
-    } else bits = s | ((e + 112) << 23) | (m << 13);
-  }
-  float f;
-  memcpy(&f, &bits, 4);
-  return f;
-}
-
 static tdm_status const_scalar_float(importer *im, ov_layer *l, int port, double *out) {
   ov_layer *c = const_input(im, l, port);
   int64_t count = 0;
@@ -474,8 +456,8 @@ static tdm_status const_scalar_float(importer *im, ov_layer *l, int port, double
   uint16_t h;
   switch (c->const_type.dtype) {
     case TANDEM_DTYPE_F32: { float f; memcpy(&f, p, 4); *out = f; return NULL; }
-    case TANDEM_DTYPE_F16: memcpy(&h, p, 2); *out = half_to_float(h, 0); return NULL;
-    case TANDEM_DTYPE_BF16: memcpy(&h, p, 2); *out = half_to_float(h, 1); return NULL;
+    case TANDEM_DTYPE_F16: memcpy(&h, p, 2); *out = tdm_f16_to_f32(h); return NULL;
+    case TANDEM_DTYPE_BF16: memcpy(&h, p, 2); *out = tdm_bf16_to_f32(h); return NULL;
     default: return layer_error(im, l, "input %d must be a floating-point constant", port);
   }
 }

@@ -71,3 +71,14 @@ tdm_status tdm_op_error(MlirOperation op, tdm_status st) {
   sb_free(&sb);
   return st;
 }
+
+MlirBlock tdm_graph_block(MlirOperation module) {
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
+    if (n.length == 9 && memcmp(n.data, "func.func", 9) == 0)
+      return mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+  }
+  return (MlirBlock){NULL};
+}

@@ -118,6 +118,12 @@ void tdm_type_print(const tdm_type *t, strbuf *sb);           /* f32[1,16] */
 int tdm_dtype_is_float(int32_t dtype);
 int tdm_dtype_is_int(int32_t dtype);
 
+/* IEEE half and bfloat16 <-> float (round to nearest even). */
+float tdm_f16_to_f32(uint16_t h);
+float tdm_bf16_to_f32(uint16_t h);
+uint16_t tdm_f32_to_f16(float f);
+uint16_t tdm_f32_to_bf16(float f);
+
 MlirType tdm_dtype_to_mlir(MlirContext ctx, int32_t dtype);
 MlirType tdm_type_to_mlir(MlirContext ctx, const tdm_type *t);
 /* Fails for unranked/dynamic tensors and element types tandem does not support. */
@@ -178,6 +184,9 @@ MlirLocation tdm_loc_layer(MlirContext ctx, const char *file, unsigned line,
 void tdm_loc_describe(MlirLocation loc, strbuf *sb);
 /* Prefixes `st` with the location of `op`. */
 tdm_status tdm_op_error(MlirOperation op, tdm_status st);
+
+/* The body of the module's first func.func (the graph), or a null block. */
+MlirBlock tdm_graph_block(MlirOperation module);
 
 /* Small helpers over the C API. */
 MlirStringRef tdm_str(const char *s);

@@ -40,6 +40,58 @@ void tdm_type_print(const tdm_type *t, strbuf *sb) {
   tdm_shape_print(&t->shape, sb);
 }
 
+/* ---- Half precision ---------------------------------------------------------------- */
+
+float tdm_f16_to_f32(uint16_t h) {
+  uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023, bits;
+  if (e == 0 && m == 0) bits = s;
+  else if (e == 31) bits = s | 0x7f800000u | (m << 13);
+  else if (e == 0) {
+    int shift = 0;
+    while (!(m & 1024)) m <<= 1, shift++;
+    bits = s | ((uint32_t)(113 - shift) << 23) | ((m & 1023) << 13);
+  } else bits = s | ((e + 112) << 23) | (m << 13);
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* Round to nearest even; overflow to infinity; NaN stays NaN. */
+uint16_t tdm_f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u, mant = x & 0x7fffffu;
+  int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+  if (((x >> 23) & 0xff) == 0xff) return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+  if (exp >= 31) return (uint16_t)(sign | 0x7c00u);
+  if (exp <= 0) { /* a half subnormal: m * 2^-24 */
+    if (exp < -10) return (uint16_t)sign;
+    mant |= 0x800000u;
+    int shift = 14 - exp;
+    uint32_t h = mant >> shift, rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+  }
+  uint32_t h = sign | ((uint32_t)exp << 10) | (mant >> 13), rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++; /* a carry rounds up the exponent */
+  return (uint16_t)h;
+}
+
+uint16_t tdm_f32_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40);
+  x += 0x7fffu + ((x >> 16) & 1);
+  return (uint16_t)(x >> 16);
+}
+
+float tdm_bf16_to_f32(uint16_t h) {
+  uint32_t bits = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
 int tdm_dtype_is_float(int32_t d) {
   return d == TANDEM_DTYPE_F32 || d == TANDEM_DTYPE_F16 || d == TANDEM_DTYPE_BF16;
 }

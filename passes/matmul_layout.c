@@ -60,15 +60,10 @@ static tdm_status visit(MlirOperation op) {
 
 static tdm_status run(MlirOperation module, tdm_session *s) {
   (void)s;
-  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
-  for (MlirOperation f = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(f);
-       f = mlirOperationGetNextInBlock(f)) {
-    MlirRegion r = mlirOperationGetRegion(f, 0);
-    MlirBlock b = mlirRegionIsNull(r) ? (MlirBlock){NULL} : mlirRegionGetFirstBlock(r);
-    for (MlirOperation op = mlirBlockIsNull(b) ? (MlirOperation){NULL} : mlirBlockGetFirstOperation(b);
-         !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op))
-      if (tdm_op_kind_of(op) == TDM_OP_MATMUL) TDM_TRY(tdm_op_error(op, visit(op)));
-  }
+  MlirBlock block = tdm_graph_block(module);
+  for (MlirOperation op = mlirBlockIsNull(block) ? (MlirOperation){NULL} : mlirBlockGetFirstOperation(block);
+       !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op))
+    if (tdm_op_kind_of(op) == TDM_OP_MATMUL) TDM_TRY(tdm_op_error(op, visit(op)));
   return NULL;
 }
 

@@ -98,25 +98,16 @@ static tdm_status remove_dead(MlirBlock block) {
   return NULL;
 }
 
-static tdm_status simplify_function(MlirOperation func) {
-  MlirBlock block = mlirRegionGetFirstBlock(mlirOperationGetRegion(func, 0));
+static tdm_status run(MlirOperation module, tdm_session *s) {
+  (void)s;
+  MlirBlock block = tdm_graph_block(module);
+  if (mlirBlockIsNull(block)) return NULL;
   for (int round = 0, changed = 1; changed && round < 8; round++) {
     changed = 0;
     for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
          op = mlirOperationGetNextInBlock(op))
       if (tdm_op_kind_of(op) != TDM_OP_NONE) TDM_TRY(tdm_op_error(op, rewrite(block, op, &changed)));
     TDM_TRY(remove_dead(block));
-  }
-  return NULL;
-}
-
-static tdm_status run(MlirOperation module, tdm_session *s) {
-  (void)s;
-  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
-    if (n.length == 9 && memcmp(n.data, "func.func", 9) == 0) TDM_TRY(simplify_function(op));
   }
   return NULL;
 }
