@@ -29,6 +29,8 @@ typedef struct options {
   cg_target target;
   int embed_weights;
   const char *name;
+  int depfile;              /* -MD */
+  const char *depfile_path; /* -MF PATH (default: OUTPUT.d) */
 } options;
 
 static void usage(FILE *out) {
@@ -42,6 +44,8 @@ static void usage(FILE *out) {
           "                           mlir (the graph, re-readable by tandemc), llvm (LLVM IR)\n"
           "  --name=NAME              symbol prefix (default: from the output file name)\n"
           "  --embed-weights          put the weights in the object instead of NAME.weights\n"
+          "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
+          "                           every file the compile read, for Make and Ninja\n"
           "\n"
           "Target\n"
           "  --target-cpu=CPU         LLVM CPU name (default: host)\n"
@@ -128,6 +132,11 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
       o->target.opt_level = a[2] - '0';
     } else if (strcmp(a, "--embed-weights") == 0) {
       o->embed_weights = 1;
+    } else if (strcmp(a, "-MD") == 0) {
+      o->depfile = 1;
+    } else if (strcmp(a, "-MF") == 0) {
+      if (++i == argc) return usage_error("-MF needs a path%s", "");
+      o->depfile_path = argv[i];
     } else if ((v = value_of(a, "--name"))) {
       o->name = v;
     } else if (a[0] == '-' && a[1]) {
@@ -390,6 +399,43 @@ static tdm_status check_outputs(const job *j) {
   return st;
 }
 
+/* A Make rule "OUTPUT: every input" (spaces escaped), so that build systems
+ * rebuild when the model, its weights or anything else read changes. */
+static void dep_path(strbuf *sb, const char *p) {
+  for (; *p; p++) {
+    if (*p == ' ' || *p == '#') sb_puts(sb, "\\");
+    if (*p == '$') sb_puts(sb, "$");
+    sb_append(sb, p, 1);
+  }
+}
+
+static tdm_status write_depfile(job *j) {
+  if (!j->o->depfile && !j->o->depfile_path) return NULL;
+  if (strcmp(j->output, "-") == 0)
+    return tdm_error(TDM_EXIT_USAGE, "-MD needs an output file (-o PATH), not stdout");
+  strbuf path, rule;
+  sb_init(&path);
+  sb_init(&rule);
+  if (j->o->depfile_path) sb_puts(&path, j->o->depfile_path);
+  else sb_printf(&path, "%s.d", j->output);
+  dep_path(&rule, j->output);
+  sb_puts(&rule, ":");
+  sb_puts(&rule, " ");
+  dep_path(&rule, j->o->input);
+  for (int f = 0; f < j->s->nfiles; f++)
+    if (j->s->files[f].path) {
+      sb_puts(&rule, " \\\n  ");
+      dep_path(&rule, j->s->files[f].path);
+    }
+  sb_puts(&rule, "\n");
+  FILE *fp;
+  tdm_status st = tdm_outputs_stage(j->outs, sb_str(&path), 0, &fp, NULL);
+  if (!st) st = tdm_write_all(fp, rule.data, rule.len, sb_str(&path));
+  sb_free(&path);
+  sb_free(&rule);
+  return st;
+}
+
 static tdm_status run_job(job *j) {
   options *o = j->o;
   TDM_TRY(fe_import(j->s, o->input, &j->module));
@@ -440,6 +486,7 @@ int main(int argc, char **argv) {
     if (!j.outs) st = TDM_INTERNAL("out of memory");
   }
   if (!st) st = run_job(&j);
+  if (!st) st = write_depfile(&j);
   if (!st) st = tdm_outputs_commit(j.outs);
   tdm_outputs_destroy(j.outs);
   if (!mlirModuleIsNull(j.module)) mlirModuleDestroy(j.module);
