@@ -43,6 +43,12 @@ tdm_status cg_translate(tdm_session *s, MlirModule module, const cg_target *targ
  * embedded weights and the tandem_main_model alias an executable's main() uses. */
 tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
                              int main_alias);
+/* For an LLM (@prefill and @decode over a KV cache): NAME_llm, the runtime's
+ * tandem_llm_desc (include/tandem/llm.h), with the serialized tokenizer, and the
+ * tandem_main_llm alias an LLM executable's main() uses. */
+tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
+                                 int main_alias, const uint8_t *tokenizer, size_t tokenizer_size,
+                                 int n_head);
 /* Runs LLVM's default<Ox> pipeline. */
 tdm_status cg_optimize(cg_module *m, int opt_level);
 tdm_status cg_write_llvm_ir(cg_module *m, FILE *fp, const char *path);
@@ -59,13 +65,19 @@ tdm_status cg_header_write(const tdm_session *s, const cg_weights *w, int embedd
  * archive's index); the caller frees the array and the names. */
 tdm_status cg_module_global_symbols(cg_module *m, char ***out_names, int *out_count);
 
+/* The header of an LLM object: the tandem_llm_desc and the entry points. */
+tdm_status cg_llm_header_write(const tdm_session *s, const cg_weights *w, int embedded,
+                               const char *weights_file, const char *source, FILE *fp,
+                               const char *path);
+
 /* A deterministic ar archive (GNU format) with one member and a symbol index. */
 tdm_status cg_archive_write(FILE *fp, const char *path, const char *member_name,
                             const uint8_t *obj, size_t obj_size, char *const *symbols,
                             int nsymbols);
 
-/* Links an executable from an object with the runtime's libtandem_main.a and
- * libtandem_runtime.a, using the system C compiler as the linker driver. */
-tdm_status cg_link_executable(const char *obj_path, const char *out_path);
+/* Links an executable from an object with the runtime's libtandem_main.a (or, for
+ * an LLM, libtandem_llm_main.a and PCRE2) and libtandem_runtime.a, using the system
+ * C compiler as the linker driver. */
+tdm_status cg_link_executable(const char *obj_path, const char *out_path, int llm);
 
 #endif

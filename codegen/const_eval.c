@@ -128,3 +128,46 @@ unsupported:
   free(out);
   return TDM_INTERNAL("no compile-time evaluation for tdm.%s", tdm_op_infos[kind].name);
 }
+
+/* ---- Block-quantised weights (ggml's formats) -------------------------------------
+ * Q4_0: f16 d, 16 bytes; element j < 16 is d * ((q[j] & 15) - 8), j + 16 uses q[j] >> 4.
+ * Q4_1: f16 d, f16 m, 16 bytes; same nibble order, element = d * q + m.
+ * Q8_0: f16 d, 32 int8; element = d * q. */
+
+static float half_at(const uint8_t *p) { return tdm_f16_to_f32((uint16_t)(p[0] | p[1] << 8)); }
+
+static void dequant_q4(const uint8_t *b, float *out, int has_min) {
+  float d = half_at(b), m = has_min ? half_at(b + 2) : 0.0f;
+  const uint8_t *q = b + (has_min ? 4 : 2);
+  for (int j = 0; j < 16; j++) {
+    int lo = q[j] & 15, hi = q[j] >> 4;
+    out[j] = has_min ? d * (float)lo + m : d * (float)(lo - 8);
+    out[j + 16] = has_min ? d * (float)hi + m : d * (float)(hi - 8);
+  }
+}
+
+static void dequant_q8_0(const uint8_t *b, float *out) {
+  float d = half_at(b);
+  for (int j = 0; j < 32; j++) out[j] = d * (float)(int8_t)b[2 + j];
+}
+
+tdm_status ce_dequantize(const char *encoding, const uint8_t *src, int64_t numel, float *dst) {
+  if (strcmp(encoding, "f16") == 0 || strcmp(encoding, "bf16") == 0) {
+    int bf = encoding[0] == 'b';
+    for (int64_t i = 0; i < numel; i++) {
+      uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
+      dst[i] = bf ? tdm_bf16_to_f32(h) : tdm_f16_to_f32(h);
+    }
+    return NULL;
+  }
+  int kind = strcmp(encoding, "q4_0") == 0 ? 0 : strcmp(encoding, "q4_1") == 0 ? 1
+             : strcmp(encoding, "q8_0") == 0 ? 2 : -1;
+  if (kind < 0 || numel % 32) return TDM_BAD("cannot dequantise weight encoding '%s'", encoding);
+  size_t block = kind == 0 ? 18 : kind == 1 ? 20 : 34;
+  for (int64_t b = 0; b < numel / 32; b++) {
+    const uint8_t *p = src + (size_t)b * block;
+    if (kind == 2) dequant_q8_0(p, dst + b * 32);
+    else dequant_q4(p, dst + b * 32, kind == 1);
+  }
+  return NULL;
+}

@@ -8,6 +8,7 @@
 #include "llvm-c/Target.h"
 #include "llvm-c/Transforms/PassBuilder.h"
 #include "mlir-c/Target/LLVMIR.h"
+#include "tandem/llm.h"
 
 static void init_llvm_once(void) {
   static int done;
@@ -164,7 +165,7 @@ static LLVMValueRef tensor_descs(desc_builder *b, const tdm_io_tensor *io, int n
 
 /* void NAME_entry(const void *weights, const void *const *in, void *const *out):
  * unpacks the pointer arrays and calls NAME_run(weights, in[0].., out[0]..). */
-static LLVMValueRef entry_wrapper(desc_builder *b, tdm_session *s, LLVMValueRef run) {
+static LLVMValueRef entry_wrapper(desc_builder *b, const tdm_entry *e, LLVMValueRef run) {
   LLVMTypeRef params[3] = {b->ptr, b->ptr, b->ptr};
   LLVMTypeRef fty = LLVMFunctionType(LLVMVoidTypeInContext(b->ctx), params, 3, 0);
   char sym[256];
@@ -172,13 +173,13 @@ static LLVMValueRef entry_wrapper(desc_builder *b, tdm_session *s, LLVMValueRef 
   LLVMValueRef f = LLVMAddFunction(b->mod, sym, fty);
   LLVMBuilderRef ir = LLVMCreateBuilderInContext(b->ctx);
   LLVMPositionBuilderAtEnd(ir, LLVMAppendBasicBlockInContext(b->ctx, f, "entry"));
-  int nargs = 1 + s->ninputs + s->noutputs;
+  int nargs = 1 + e->ninputs + e->noutputs;
   LLVMValueRef *args = calloc((size_t)nargs, sizeof *args);
   args[0] = LLVMGetParam(f, 0);
-  for (int i = 0; i < s->ninputs + s->noutputs; i++) {
-    int is_in = i < s->ninputs;
+  for (int i = 0; i < e->ninputs + e->noutputs; i++) {
+    int is_in = i < e->ninputs;
     LLVMValueRef base = LLVMGetParam(f, is_in ? 1 : 2);
-    LLVMValueRef idx = LLVMConstInt(b->i64, (unsigned long long)(is_in ? i : i - s->ninputs), 0);
+    LLVMValueRef idx = LLVMConstInt(b->i64, (unsigned long long)(is_in ? i : i - e->ninputs), 0);
     LLVMValueRef slot = LLVMBuildGEP2(ir, b->ptr, base, &idx, 1, "");
     args[1 + i] = LLVMBuildLoad2(ir, b->ptr, slot, "");
   }
@@ -196,38 +197,60 @@ static void mark_noalias(desc_builder *b, LLVMValueRef run) {
   for (unsigned i = 0; i < LLVMCountParams(run); i++) LLVMAddAttributeAtIndex(run, i + 1, noalias);
 }
 
+static tdm_status verify(cg_module *m) {
+  char *err = NULL;
+  if (LLVMVerifyModule(m->mod, LLVMReturnStatusAction, &err)) {
+    tdm_status st = TDM_INTERNAL("generated LLVM IR does not verify: %s", err ? err : "");
+    LLVMDisposeMessage(err);
+    return st;
+  }
+  LLVMDisposeMessage(err);
+  return NULL;
+}
+
+/* The weights data as a 64-byte-aligned constant, or a null pointer. */
+static LLVMValueRef embedded_weights(desc_builder *b, const cg_weights *w, int embed) {
+  if (!embed) return LLVMConstNull(b->ptr);
+  char sym[256];
+  snprintf(sym, sizeof sym, "%s_weights", b->name);
+  /* At least one byte, so that an empty blob still has an address. */
+  const char *data = w->size ? (const char *)w->data : "";
+  LLVMValueRef init = LLVMConstStringInContext2(b->ctx, data, w->size ? w->size : 1, 1);
+  LLVMValueRef g = LLVMAddGlobal(b->mod, LLVMTypeOf(init), sym);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetAlignment(g, 64);
+  return g;
+}
+
+static tdm_status entry_function(cg_module *m, const tdm_entry *e, LLVMValueRef *out) {
+  *out = LLVMGetNamedFunction(m->mod, e->symbol);
+  return *out ? NULL : TDM_INTERNAL("the lowered module has no %s", e->symbol);
+}
+
 tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
                              int main_alias) {
   desc_builder b = {m->mod, m->ctx, LLVMInt32TypeInContext(m->ctx), LLVMInt64TypeInContext(m->ctx),
                     LLVMPointerTypeInContext(m->ctx, 0), s->model_name, 0};
-  char sym[256];
-  snprintf(sym, sizeof sym, "%s_run", s->model_name);
-  LLVMValueRef run = LLVMGetNamedFunction(m->mod, sym);
-  if (!run) return TDM_INTERNAL("the lowered module has no %s", sym);
+  if (s->nentries != 1 || s->entries[0].nstates)
+    return TDM_BAD("a model with several entry points or state (a KV cache) must be a language model");
+  const tdm_entry *e = &s->entries[0];
+  LLVMValueRef run;
+  TDM_TRY(entry_function(m, e, &run));
   mark_noalias(&b, run);
-  LLVMValueRef entry = entry_wrapper(&b, s, run);
+  LLVMValueRef entry = entry_wrapper(&b, e, run);
   LLVMTypeRef tensor_ty;
-  LLVMValueRef ins = tensor_descs(&b, s->inputs, s->ninputs, &tensor_ty);
-  LLVMValueRef outs = tensor_descs(&b, s->outputs, s->noutputs, &tensor_ty);
-  LLVMValueRef weights = LLVMConstNull(b.ptr);
-  if (embed) {
-    snprintf(sym, sizeof sym, "%s_weights", s->model_name);
-    /* At least one byte, so that an empty blob still has an address. */
-    const char *data = w->size ? (const char *)w->data : "";
-    LLVMValueRef init = LLVMConstStringInContext2(m->ctx, data, w->size ? w->size : 1, 1);
-    weights = LLVMAddGlobal(m->mod, LLVMTypeOf(init), sym);
-    LLVMSetInitializer(weights, init);
-    LLVMSetGlobalConstant(weights, 1);
-    LLVMSetAlignment(weights, 64);
-  }
+  LLVMValueRef ins = tensor_descs(&b, e->inputs, e->ninputs, &tensor_ty);
+  LLVMValueRef outs = tensor_descs(&b, e->outputs, e->noutputs, &tensor_ty);
+  LLVMValueRef weights = embedded_weights(&b, w, embed);
   /* struct tandem_model_desc: i32 x4, ptr name, ptr inputs, ptr outputs, i64 size,
    * i64 hash, ptr embedded_weights, ptr entry */
   LLVMTypeRef f[11] = {b.i32, b.i32, b.i32, b.i32, b.ptr, b.ptr, b.ptr, b.i64, b.i64, b.ptr, b.ptr};
   LLVMTypeRef desc_ty = LLVMStructTypeInContext(m->ctx, f, 11, 0);
   LLVMValueRef v[11] = {
       LLVMConstInt(b.i32, TANDEM_ABI_VERSION, 0),
-      LLVMConstInt(b.i32, (unsigned)s->ninputs, 0),
-      LLVMConstInt(b.i32, (unsigned)s->noutputs, 0),
+      LLVMConstInt(b.i32, (unsigned)e->ninputs, 0),
+      LLVMConstInt(b.i32, (unsigned)e->noutputs, 0),
       LLVMConstInt(b.i32, 0, 0),
       cstring(&b, s->model_name),
       ins,
@@ -237,19 +260,80 @@ tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, 
       weights,
       entry,
   };
+  char sym[256];
   snprintf(sym, sizeof sym, "%s_desc", s->model_name);
   LLVMValueRef desc = LLVMAddGlobal(m->mod, desc_ty, sym);
   LLVMSetInitializer(desc, LLVMConstNamedStruct(desc_ty, v, 11));
   LLVMSetGlobalConstant(desc, 1);
   if (main_alias) LLVMAddAlias2(m->mod, desc_ty, 0, desc, "tandem_main_model");
-  char *err = NULL;
-  if (LLVMVerifyModule(m->mod, LLVMReturnStatusAction, &err)) {
-    tdm_status st = TDM_INTERNAL("generated LLVM IR does not verify: %s", err ? err : "");
-    LLVMDisposeMessage(err);
-    return st;
-  }
-  LLVMDisposeMessage(err);
+  return verify(m);
+}
+
+/* Checks an LLM entry: (tokens [T] i32, pos i32; K, V caches; logits [T, vocab]). */
+static tdm_status llm_entry(const tdm_session *s, const char *fname, int64_t *T, const tdm_type **cache,
+                            int64_t *vocab) {
+  const tdm_entry *e = tdm_session_entry(s, fname);
+  if (!e) return TDM_BAD("an LLM module needs a @%s function", fname);
+  if (e->ninputs != 2 || e->nstates != 2 || e->noutputs != 1 || e->inputs[0].type.shape.rank != 1 ||
+      e->inputs[0].type.dtype != TANDEM_DTYPE_I32 || e->inputs[1].type.shape.rank != 0 ||
+      e->states[0].type.shape.rank != 4 || e->outputs[0].type.shape.rank != 2)
+    return TDM_BAD("LLM function @%s must take (tokens, pos, k_cache, v_cache) and return logits", fname);
+  *T = e->inputs[0].type.shape.dim[0];
+  *cache = &e->states[0].type;
+  *vocab = e->outputs[0].type.shape.dim[1];
   return NULL;
+}
+
+tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
+                                 int main_alias, const uint8_t *tokenizer, size_t tokenizer_size,
+                                 int n_head) {
+  desc_builder b = {m->mod, m->ctx, LLVMInt32TypeInContext(m->ctx), LLVMInt64TypeInContext(m->ctx),
+                    LLVMPointerTypeInContext(m->ctx, 0), s->model_name, 0};
+  int64_t T = 0, T1 = 0, vocab = 0, vocab1 = 0;
+  const tdm_type *cache = NULL, *cache1 = NULL;
+  TDM_TRY(llm_entry(s, "prefill", &T, &cache, &vocab));
+  TDM_TRY(llm_entry(s, "decode", &T1, &cache1, &vocab1));
+  if (T1 != 1 || vocab1 != vocab || !tdm_type_equal(cache, cache1))
+    return TDM_BAD("the LLM's @prefill and @decode functions do not agree");
+  LLVMValueRef prefill, decode;
+  TDM_TRY(entry_function(m, tdm_session_entry(s, "prefill"), &prefill));
+  TDM_TRY(entry_function(m, tdm_session_entry(s, "decode"), &decode));
+  mark_noalias(&b, prefill);
+  mark_noalias(&b, decode);
+  int64_t numel = 1;
+  for (int i = 0; i < 4; i++) numel *= cache->shape.dim[i];
+  LLVMValueRef tok = private_global(&b, LLVMConstStringInContext2(m->ctx, (const char *)tokenizer, tokenizer_size, 1), "tokenizer");
+  /* struct tandem_llm_desc: i32 x8, ptr name, i64 cache_bytes, i64 weights_size,
+   * i64 hash, ptr embedded_weights, ptr prefill, ptr decode, ptr tokenizer, i64 size */
+  LLVMTypeRef f[17] = {b.i32, b.i32, b.i32, b.i32, b.i32, b.i32, b.i32, b.i32, b.ptr,
+                       b.i64, b.i64, b.i64, b.ptr, b.ptr, b.ptr, b.ptr, b.i64};
+  LLVMTypeRef desc_ty = LLVMStructTypeInContext(m->ctx, f, 17, 0);
+  LLVMValueRef v[17] = {
+      LLVMConstInt(b.i32, TANDEM_LLM_ABI_VERSION, 0),
+      LLVMConstInt(b.i32, (unsigned long long)vocab, 0),
+      LLVMConstInt(b.i32, (unsigned long long)cache->shape.dim[1], 0),
+      LLVMConstInt(b.i32, (unsigned long long)cache->shape.dim[0], 0),
+      LLVMConstInt(b.i32, (unsigned long long)n_head, 0),
+      LLVMConstInt(b.i32, (unsigned long long)cache->shape.dim[2], 0),
+      LLVMConstInt(b.i32, (unsigned long long)cache->shape.dim[3], 0),
+      LLVMConstInt(b.i32, (unsigned long long)T, 0),
+      cstring(&b, s->model_name),
+      LLVMConstInt(b.i64, (unsigned long long)numel * 4, 0),
+      LLVMConstInt(b.i64, w->size, 0),
+      LLVMConstInt(b.i64, w->hash, 0),
+      embedded_weights(&b, w, embed),
+      prefill,
+      decode,
+      tok,
+      LLVMConstInt(b.i64, tokenizer_size, 0),
+  };
+  char sym[256];
+  snprintf(sym, sizeof sym, "%s_llm", s->model_name);
+  LLVMValueRef desc = LLVMAddGlobal(m->mod, desc_ty, sym);
+  LLVMSetInitializer(desc, LLVMConstNamedStruct(desc_ty, v, 17));
+  LLVMSetGlobalConstant(desc, 1);
+  if (main_alias) LLVMAddAlias2(m->mod, desc_ty, 0, desc, "tandem_main_llm");
+  return verify(m);
 }
 
 tdm_status cg_optimize(cg_module *m, int opt_level) {

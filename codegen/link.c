@@ -46,15 +46,21 @@ static tdm_status find_runtime_dir(char *out, size_t n) {
   return TDM_INTERNAL("cannot find libtandem_runtime.a and libtandem_main.a (set TANDEM_RUNTIME_DIR to the folder that has them)");
 }
 
-tdm_status cg_link_executable(const char *obj_path, const char *out_path) {
+tdm_status cg_link_executable(const char *obj_path, const char *out_path, int llm) {
   char dir[PATH_MAX];
   TDM_TRY(find_runtime_dir(dir, sizeof dir));
-  char main_lib[PATH_MAX + 32], rt_lib[PATH_MAX + 32];
-  snprintf(main_lib, sizeof main_lib, "%s/libtandem_main.a", dir);
+  char main_lib[PATH_MAX + 32], llm_lib[PATH_MAX + 32], rt_lib[PATH_MAX + 32];
+  snprintf(main_lib, sizeof main_lib, "%s/%s", dir, llm ? "libtandem_llm_main.a" : "libtandem_main.a");
+  snprintf(llm_lib, sizeof llm_lib, "%s/libtandem_llm.a", dir);
   snprintf(rt_lib, sizeof rt_lib, "%s/libtandem_runtime.a", dir);
   const char *cc = getenv("TANDEM_CC");
   if (!cc || !*cc) cc = "cc";
-  char *argv[] = {(char *)cc, "-o", (char *)out_path, (char *)obj_path, main_lib, rt_lib, "-lm", NULL};
+  /* Plain: model.o libtandem_main.a libtandem_runtime.a -lm.
+   * LLM:   model.o libtandem_llm_main.a libtandem_llm.a libtandem_runtime.a -lpcre2-8 -lm. */
+  char *plain[] = {(char *)cc, "-o", (char *)out_path, (char *)obj_path, main_lib, rt_lib, "-lm", NULL};
+  char *with_llm[] = {(char *)cc, "-o", (char *)out_path, (char *)obj_path, main_lib, llm_lib, rt_lib,
+                      "-lpcre2-8", "-lm", NULL};
+  char **argv = llm ? with_llm : plain;
   pid_t pid;
   int rc = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
   if (rc != 0) return TDM_INTERNAL("cannot run the linker '%s': %s (set TANDEM_CC)", cc, strerror(rc));

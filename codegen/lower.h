@@ -44,6 +44,13 @@ tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operand
  * or 0 when this matmul is not worth packing. */
 int lw_pack_width(const lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_attrs *at);
 
+/* The helper (on memrefs) that lowers tdm.attention for these sizes: it takes
+ * (q, k, v, k_cache, v_cache, pos: index, out) and updates the caches in place.
+ * lw_attention_signature prints its function type. */
+tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L,
+                               int64_t C, int64_t layer, double scale, const char **out_name);
+void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C);
+
 /* Scalar math helpers every module may call (@tdm.exp, @tdm.erf, @tdm.tanh). */
 void lw_print_math_library(strbuf *out);
 

@@ -1,13 +1,15 @@
-/* lower-graph: the tdm graph -> an entry function on memrefs, tensors inside.
+/* lower-graph: the tdm graph -> entry functions on memrefs, tensors inside.
  *
- * Requires: one func.func of tdm ops (verify-graph has run).
- * Produces: `func.func @NAME_run(%weights: memref<Bxi8>, %in...: memref, %out...:
- * memref)` whose body reads inputs with bufferization.to_tensor, weights as
+ * Requires: func.funcs of tdm ops (verify-graph has run).
+ * Produces, per graph function: `func.func @NAME_run(%weights: memref<Bxi8>,
+ * %in...: memref, %st...: memref, %out...: memref)` (NAME_<function> when the graph
+ * has several functions) whose body reads inputs with bufferization.to_tensor, weights as
  * memref.view slices of %weights at the offsets the session's weight layout
  * assigns, calls one helper per graph op (codegen/lower_ops.c), and writes each
  * result into its output buffer with materialize_in_destination. Outputs are
  * destination-passing: one-shot bufferization then writes results in place.
- * Records the entry signature in the session for the object's descriptor.
+ * State arguments (tdm.state: an LLM's KV cache) stay memrefs, which tdm.attention
+ * updates in place. Records each entry's signature in the session.
  *
  * Weights are placed in the blob only when code reads them. Ops whose operands are
  * all weights (transpose, convert, reshape, concat of weights) are evaluated here at
@@ -38,6 +40,7 @@ typedef struct lowering {
   ptrmap names;     /* MlirValue -> %vN, for values the code computes or reads */
   int next;
   ptrmap consts;    /* MlirValue -> index in wrefs */
+  ptrmap states;    /* state arguments (MlirValue) -> N of %stN */
   wref *wrefs;
   int nwrefs, cap_wrefs;
 } lowering;
@@ -63,10 +66,33 @@ static tdm_status add_wref(lowering *lw, MlirValue v, wref w) {
   return NULL;
 }
 
+/* A weight; a block-encoded one (GGUF's Q4_1...) is dequantised here, once. */
 static tdm_status lower_weight(lowering *lw, MlirOperation op, const tdm_type *t) {
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, TDM_OP_WEIGHT, &a));
-  return add_wref(lw, mlirOperationGetResult(op, 0), (wref){(int)a.file, (uint64_t)a.offset, *t});
+  MlirValue v = mlirOperationGetResult(op, 0);
+  const char *enc = tdm_weight_encoding(op);
+  if (!enc) return add_wref(lw, v, (wref){(int)a.file, (uint64_t)a.offset, *t});
+  int64_t numel;
+  TDM_TRY(tdm_shape_numel(&t->shape, &numel));
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "%s(%lld:%lld:%lld)", enc, (long long)a.file, (long long)a.offset, (long long)numel);
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (file < 0) {
+    uint64_t bytes = tdm_encoding_bytes(enc, numel);
+    st = bytes ? tdm_session_check_weight(lw->s, a.file, a.offset, (int64_t)bytes)
+               : TDM_BAD("weight encoding '%s' is unknown", enc);
+    float *data = st ? NULL : malloc(sizeof(float) * (size_t)(numel ? numel : 1));
+    if (!st && !data) st = TDM_INTERNAL("out of memory dequantising '%s'", a.name);
+    if (!st) st = ce_dequantize(enc, lw->s->files[a.file].map.data + a.offset, numel, data);
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), (uint8_t *)data, sizeof(float) * (size_t)numel, &file);
+    else free(data);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  return add_wref(lw, v, (wref){file, 0, *t});
 }
 
 /* Places compile-time bytes in the blob and views them as %v<id>. */
@@ -250,6 +276,55 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   return NULL;
 }
 
+/* tdm.attention reads and updates the KV cache, which the entry function holds as
+ * memref arguments (%stN): q, k, v go to memrefs, the helper runs on memrefs, and
+ * its output comes back as a tensor. */
+static tdm_status lower_attention(lowering *lw, MlirOperation op, const tdm_type *t) {
+  tdm_attrs a;
+  TDM_TRY(tdm_attrs_from_op(op, TDM_OP_ATTENTION, &a));
+  tdm_type ty[6];
+  int n, ids[6];
+  TDM_TRY(operand_types(op, ty, 6, &n));
+  for (int i = 0; i < 6; i++) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    if (i == 3 || i == 4) {
+      ids[i] = ptrmap_get(&lw->states, v.ptr);
+      if (ids[i] < 0) return TDM_BAD("attention's KV cache must be a state argument");
+      continue;
+    }
+    TDM_TRY(materialize(lw, v));
+    ids[i] = value_name(lw, v);
+  }
+  int64_t T = ty[0].shape.dim[0], H = ty[0].shape.dim[1], D = ty[0].shape.dim[2], Hkv = ty[1].shape.dim[1];
+  int64_t L = ty[3].shape.dim[0], C = ty[3].shape.dim[1];
+  const char *helper;
+  TDM_TRY(lw_attention_helper(&lw->helpers, T, H, Hkv, D, L, C, a.layer, a.scale, &helper));
+  int id;
+  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
+  strbuf *b = &lw->body;
+  const char *qkv[3] = {"qb", "kb", "vb"};
+  for (int i = 0; i < 3; i++) {
+    sb_printf(b, "    %%%s%d = bufferization.to_buffer %%v%d read_only : ", qkv[i], id, ids[i]);
+    lw_tensor_type(b, &ty[i]);
+    sb_puts(b, " to ");
+    lw_memref_type(b, &ty[i]);
+    sb_puts(b, "\n");
+  }
+  sb_printf(b, "    %%p%d = tensor.extract %%v%d[] : tensor<i32>\n", id, ids[5]);
+  sb_printf(b, "    %%pi%d = arith.index_cast %%p%d : i32 to index\n", id, id);
+  sb_printf(b, "    %%o%d = memref.alloc() {alignment = 64 : i64} : ", id);
+  lw_memref_type(b, t);
+  sb_printf(b, "\n    func.call @%s(%%qb%d, %%kb%d, %%vb%d, %%st%d, %%st%d, %%pi%d, %%o%d) : ", helper, id, id, id,
+            ids[3], ids[4], id, id);
+  lw_attention_signature(b, T, H, Hkv, D, L, C);
+  sb_printf(b, " -> ()\n    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
+  lw_memref_type(b, t);
+  sb_puts(b, " to ");
+  lw_tensor_type(b, t);
+  sb_puts(b, "\n");
+  return NULL;
+}
+
 static tdm_status lower_op(lowering *lw, MlirOperation op) {
   tdm_op_kind kind = tdm_op_kind_of(op);
   if (kind == TDM_OP_NONE) {
@@ -261,71 +336,108 @@ static tdm_status lower_op(lowering *lw, MlirOperation op) {
   if (kind == TDM_OP_WEIGHT) return lower_weight(lw, op, &t);
   if (kind == TDM_OP_CONSTANT) return lower_constant(lw, op, &t);
   if (ce_can_fold(kind) && all_operands_const(lw, op)) return fold(lw, op, kind, &t);
+  if (kind == TDM_OP_ATTENTION) return lower_attention(lw, op, &t);
   return lower_call(lw, op, kind, &t);
+}
+
+/* The attribute dictionary of argument/result `i` ("arg_attrs" / "res_attrs"). */
+static MlirAttribute io_attrs(MlirOperation func, const char *which, int i) {
+  MlirAttribute all = mlirOperationGetAttributeByName(func, tdm_str(which));
+  if (mlirAttributeIsNull(all) || !mlirAttributeIsAArray(all) || i >= mlirArrayAttrGetNumElements(all))
+    return mlirAttributeGetNull();
+  MlirAttribute d = mlirArrayAttrGetElement(all, i);
+  return mlirAttributeIsADictionary(d) ? d : mlirAttributeGetNull();
+}
+
+static int is_state(MlirOperation func, int i) {
+  MlirAttribute d = io_attrs(func, "arg_attrs", i);
+  return !mlirAttributeIsNull(d) && !mlirAttributeIsNull(mlirDictionaryAttrGetElementByName(d, tdm_str("tdm.state")));
 }
 
 /* The tdm.name of argument/result `i`, or a generated one. */
 static void io_name(MlirOperation func, const char *which, int i, strbuf *sb) {
-  MlirAttribute all = mlirOperationGetAttributeByName(func, tdm_str(which));
-  if (!mlirAttributeIsNull(all) && mlirAttributeIsAArray(all) &&
-      i < mlirArrayAttrGetNumElements(all)) {
-    MlirAttribute d = mlirArrayAttrGetElement(all, i);
-    MlirAttribute n = mlirAttributeIsADictionary(d)
-                          ? mlirDictionaryAttrGetElementByName(d, tdm_str("tdm.name"))
-                          : mlirAttributeGetNull();
-    if (!mlirAttributeIsNull(n) && mlirAttributeIsAString(n)) {
-      tdm_sb_put_ref(sb, mlirStringAttrGetValue(n));
-      return;
-    }
+  MlirAttribute d = io_attrs(func, which, i);
+  MlirAttribute n = mlirAttributeIsNull(d) ? d : mlirDictionaryAttrGetElementByName(d, tdm_str("tdm.name"));
+  if (!mlirAttributeIsNull(n) && mlirAttributeIsAString(n)) {
+    tdm_sb_put_ref(sb, mlirStringAttrGetValue(n));
+    return;
   }
   sb_printf(sb, "%s%d", which[0] == 'a' ? "input" : "output", i);
 }
 
-static MlirOperation find_entry(MlirOperation module, int *count) {
-  MlirOperation found = {NULL};
-  *count = 0;
-  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    MlirStringRef nm = mlirIdentifierStr(mlirOperationGetName(op));
-    if (nm.length == 9 && memcmp(nm.data, "func.func", 9) == 0) found = op, (*count)++;
-  }
-  return found;
+/* One tensor of the signature: its name and type. */
+static tdm_status io_tensor(MlirOperation func, const char *which, int i, MlirValue v, strbuf *names,
+                            tdm_io_tensor *out, size_t *name_at) {
+  TDM_TRY(tdm_type_from_mlir(mlirValueGetType(v), &out->type));
+  if (out->type.dtype == TANDEM_DTYPE_BOOL) return TDM_BAD("boolean model inputs and outputs are not supported");
+  *name_at = names->len;
+  io_name(func, which, i, names);
+  sb_append(names, "", 1); /* the NUL separates the names */
+  return NULL;
 }
 
-static tdm_status record_signature(lowering *lw, MlirOperation func, MlirBlock block,
-                                   MlirOperation ret) {
-  int nin = (int)mlirBlockGetNumArguments(block), nout = (int)mlirOperationGetNumOperands(ret);
-  tdm_io_tensor *io = calloc((size_t)(nin + nout) + 1, sizeof *io);
-  if (!io) return TDM_INTERNAL("out of memory");
+/* Records the entry's signature: inputs and states in argument order, outputs. */
+static tdm_status record_signature(lowering *lw, MlirOperation func, MlirBlock block, MlirOperation ret,
+                                   const char *fname, const char *symbol) {
+  int nargs = (int)mlirBlockGetNumArguments(block), nout = (int)mlirOperationGetNumOperands(ret);
+  if (nargs + nout > 1024) return TDM_BAD("more than 1024 inputs and outputs");
+  tdm_io_tensor io[1024];
+  size_t at[1024];
+  int kind[1024]; /* 0 input, 1 state, 2 output */
   strbuf names;
   sb_init(&names);
-  size_t offsets[1024];
-  tdm_status st = nin + nout > 1024 ? TDM_BAD("more than 1024 inputs and outputs") : NULL;
-  for (int i = 0; i < nin + nout && !st; i++) {
-    MlirValue v = i < nin ? mlirBlockGetArgument(block, i) : mlirOperationGetOperand(ret, i - nin);
-    st = tdm_type_from_mlir(mlirValueGetType(v), &io[i].type);
-    if (!st && io[i].type.dtype == TANDEM_DTYPE_BOOL)
-      st = TDM_BAD("boolean model inputs and outputs are not supported");
-    offsets[i] = names.len;
-    io_name(func, i < nin ? "arg_attrs" : "res_attrs", i < nin ? i : i - nin, &names);
-    sb_append(&names, "", 1); /* the NUL separates the names */
+  tdm_status st = NULL;
+  for (int i = 0; i < nargs + nout && !st; i++) {
+    int arg = i < nargs;
+    kind[i] = arg ? is_state(func, i) : 2;
+    MlirValue v = arg ? mlirBlockGetArgument(block, i) : mlirOperationGetOperand(ret, i - nargs);
+    st = io_tensor(func, arg ? "arg_attrs" : "res_attrs", arg ? i : i - nargs, v, &names, &io[i], &at[i]);
   }
-  for (int i = 0; i < nin + nout && !st; i++) io[i].name = names.data + offsets[i];
-  if (!st) st = tdm_session_set_io(lw->s, nin, io, nout, io + nin);
+  tdm_io_tensor sorted[1024];
+  int counts[3] = {0};
+  tdm_entry e = {(char *)fname, (char *)symbol, NULL, NULL, NULL, 0, 0, 0};
+  for (int k = 0, n = 0; k < 3 && !st; k++)
+    for (int i = 0; i < nargs + nout; i++)
+      if (kind[i] == k) {
+        sorted[n] = io[i];
+        sorted[n++].name = names.data + at[i];
+        counts[k]++;
+      }
+  if (!st) {
+    e.inputs = sorted, e.ninputs = counts[0];
+    e.states = sorted + counts[0], e.nstates = counts[1];
+    e.outputs = sorted + counts[0] + counts[1], e.noutputs = counts[2];
+    st = tdm_session_add_entry(lw->s, &e);
+  }
   sb_free(&names);
-  free(io);
   return st;
 }
 
-static tdm_status write_entry(lowering *lw, MlirOperation func, strbuf *text) {
+static void reset_function_state(lowering *lw) {
+  sb_clear(&lw->body);
+  ptrmap_free(&lw->names);
+  ptrmap_free(&lw->consts);
+  ptrmap_free(&lw->states);
+  lw->nwrefs = 0;
+  lw->next = 0;
+}
+
+/* One graph function -> one entry function, appended to `text`; the weights
+ * buffer's size is left as @BLOB@ until every function has placed its weights. */
+static tdm_status write_entry(lowering *lw, MlirOperation func, const char *fname, const char *symbol,
+                              strbuf *text) {
   MlirBlock block = mlirRegionGetFirstBlock(mlirOperationGetRegion(func, 0));
-  int nin = (int)mlirBlockGetNumArguments(block);
+  int nargs = (int)mlirBlockGetNumArguments(block);
   MlirOperation ret = {NULL};
-  for (int i = 0; i < nin; i++) {
+  reset_function_state(lw);
+  for (int i = 0; i < nargs; i++) {
     tdm_type t;
     MlirValue a = mlirBlockGetArgument(block, i);
     TDM_TRY(tdm_type_from_mlir(mlirValueGetType(a), &t));
+    if (is_state(func, i)) {
+      if (!ptrmap_put(&lw->states, a.ptr, i)) return TDM_INTERNAL("out of memory");
+      continue;
+    }
     int id;
     TDM_TRY(bind(lw, a, &id));
     sb_printf(&lw->body, "    %%v%d = bufferization.to_tensor %%in%d restrict : ", id, i);
@@ -345,38 +457,37 @@ static tdm_status write_entry(lowering *lw, MlirOperation func, strbuf *text) {
     if (st) return tdm_op_error(op, st);
   }
   if (mlirOperationIsNull(ret)) return TDM_BAD("the model function has no return");
-  TDM_TRY(record_signature(lw, func, block, ret));
+  TDM_TRY(record_signature(lw, func, block, ret, fname, symbol));
   int nout = (int)mlirOperationGetNumOperands(ret);
   for (int i = 0; i < nout; i++) {
-    const tdm_type *t = &lw->s->outputs[i].type;
+    tdm_type t;
+    TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(ret, i)), &t));
     TDM_TRY(materialize(lw, mlirOperationGetOperand(ret, i)));
     int v = value_name(lw, mlirOperationGetOperand(ret, i));
     sb_printf(&lw->body, "    bufferization.materialize_in_destination %%v%d in restrict writable %%out%d : (", v, i);
-    lw_tensor_type(&lw->body, t);
+    lw_tensor_type(&lw->body, &t);
     sb_puts(&lw->body, ", ");
-    lw_memref_type(&lw->body, t);
+    lw_memref_type(&lw->body, &t);
     sb_puts(&lw->body, ") -> ()\n");
   }
-  /* The signature, now that the weights blob size is known. */
-  char blob[32];
-  snprintf(blob, sizeof blob, "%llu", (unsigned long long)lw->s->blob_size);
-  sb_printf(text, "  func.func @%s_run(%%weights: memref<%sxi8>", lw->s->model_name, blob);
-  for (int i = 0; i < nin; i++) {
-    sb_printf(text, ", %%in%d: ", i);
-    lw_memref_type(text, &lw->s->inputs[i].type);
-  }
+  /* The ABI: weights, inputs..., states..., outputs... */
+  sb_printf(text, "  func.func @%s(%%weights: memref<@BLOB@xi8>", symbol);
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < nargs; i++) {
+      if (is_state(func, i) != pass) continue;
+      tdm_type t;
+      TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirBlockGetArgument(block, i)), &t));
+      sb_printf(text, pass ? ", %%st%d: " : ", %%in%d: ", i);
+      lw_memref_type(text, &t);
+    }
   for (int i = 0; i < nout; i++) {
+    tdm_type t;
+    TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(ret, i)), &t));
     sb_printf(text, ", %%out%d: ", i);
-    lw_memref_type(text, &lw->s->outputs[i].type);
+    lw_memref_type(text, &t);
   }
   sb_puts(text, ") attributes {tdm.entry} {\n");
-  /* Splice in the body, filling in the blob size. */
-  const char *p = sb_str(&lw->body);
-  for (const char *q; (q = strstr(p, "@BLOB@")); p = q + 6) {
-    sb_append(text, p, (size_t)(q - p));
-    sb_puts(text, blob);
-  }
-  sb_puts(text, p);
+  sb_puts(text, sb_str(&lw->body));
   sb_puts(text, "    return\n  }\n");
   return NULL;
 }
@@ -403,20 +514,67 @@ static tdm_status replace_module_body(tdm_session *s, MlirOperation module, cons
   return NULL;
 }
 
+/* "main" alone -> NAME_run; otherwise NAME_<function>. */
+static void entry_symbol(const tdm_session *s, const char *fname, int nfuncs, strbuf *out) {
+  if (nfuncs == 1 && strcmp(fname, "main") == 0) sb_printf(out, "%s_run", s->model_name);
+  else sb_printf(out, "%s_%s", s->model_name, fname);
+}
+
+/* Every function of the graph, in module order. */
+static int graph_functions(MlirOperation module, MlirOperation *out, int max) {
+  int n = 0;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef nm = mlirIdentifierStr(mlirOperationGetName(op));
+    if (nm.length == 9 && memcmp(nm.data, "func.func", 9) == 0 && n < max) out[n++] = op;
+  }
+  return n;
+}
+
+static tdm_status write_module(lowering *lw, MlirOperation module, strbuf *text) {
+  MlirOperation funcs[TDM_MAX_ENTRIES];
+  int n = graph_functions(module, funcs, TDM_MAX_ENTRIES);
+  if (n < 1) return TDM_BAD("the graph module has no function");
+  strbuf entries;
+  sb_init(&entries);
+  tdm_status st = NULL;
+  for (int i = 0; i < n && !st; i++) {
+    strbuf fname, symbol;
+    sb_init(&fname);
+    sb_init(&symbol);
+    tdm_sb_put_ref(&fname, mlirStringAttrGetValue(mlirOperationGetAttributeByName(funcs[i], tdm_str("sym_name"))));
+    entry_symbol(lw->s, sb_str(&fname), n, &symbol);
+    st = write_entry(lw, funcs[i], sb_str(&fname), sb_str(&symbol), &entries);
+    sb_free(&fname);
+    sb_free(&symbol);
+  }
+  /* Every function has placed its weights: the blob's size is known. */
+  char blob[32];
+  snprintf(blob, sizeof blob, "%llu", (unsigned long long)lw->s->blob_size);
+  const char *p = sb_str(&entries);
+  for (const char *q; !st && (q = strstr(p, "@BLOB@")); p = q + 6) {
+    sb_append(text, p, (size_t)(q - p));
+    sb_puts(text, blob);
+  }
+  if (!st) sb_puts(text, p);
+  sb_free(&entries);
+  return st;
+}
+
 static tdm_status run(MlirOperation module, tdm_session *s) {
-  int nfuncs;
-  MlirOperation func = find_entry(module, &nfuncs);
-  if (nfuncs != 1) return TDM_BAD("expected exactly one function in the graph module, found %d", nfuncs);
   lowering lw = {.s = s};
   lw.helpers.vector_bits = s->vector_bits;
   sb_init(&lw.body);
   ptrmap_init(&lw.names);
   ptrmap_init(&lw.consts);
+  ptrmap_init(&lw.states);
   tdm_session_reset_layout(s);
+  tdm_session_clear_entries(s);
   strbuf text;
   sb_init(&text);
   sb_puts(&text, "module {\n");
-  tdm_status st = write_entry(&lw, func, &text);
+  tdm_status st = write_module(&lw, module, &text);
   if (!st) {
     lw_helpers_print(&lw.helpers, &text);
     lw_print_math_library(&text);
@@ -429,6 +587,7 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
   lw_helpers_free(&lw.helpers);
   ptrmap_free(&lw.names);
   ptrmap_free(&lw.consts);
+  ptrmap_free(&lw.states);
   free(lw.wrefs);
   return st;
 }

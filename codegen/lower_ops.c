@@ -68,6 +68,14 @@ static name const_f32(lw_helper *h, double v) {
   return n;
 }
 
+static name const_f64(lw_helper *h, double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, 8);
+  name n = fresh(h);
+  EMIT(h, "%s = arith.constant 0x%016llX : f64\n", n.s, (unsigned long long)bits);
+  return n;
+}
+
 static name const_int(lw_helper *h, long long v, const char *ty) {
   name n = fresh(h);
   EMIT(h, "%s = arith.constant %lld : %s\n", n.s, v, ty);
@@ -939,6 +947,173 @@ static name lower_matmul(lw_helper *h, lw_helpers *hs, const tdm_attrs *attr) {
   return expand_to(h, r, &flat_out, &h->result);
 }
 
+/* ---- Transformer ops ------------------------------------------------------------------- */
+
+static tdm_status intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name);
+
+typedef struct rms_ctx {
+  double inv_d, eps;
+} rms_ctx;
+
+static name body_rms(lw_helper *h, const name *a, const void *vc) {
+  const rms_ctx *c = vc;
+  name ms = op2(h, "arith.mulf", a[1], const_f32(h, c->inv_d), "f32");
+  name den = op1(h, "math.sqrt", op2(h, "arith.addf", ms, const_f32(h, c->eps), "f32"), "f32");
+  return op2(h, "arith.mulf", op2(h, "arith.divf", a[0], den, "f32"), a[2], "f32");
+}
+
+/* x / sqrt(mean(x^2) + eps) * w over the last dim. */
+static name lower_rms_norm(lw_helper *h, const tdm_attrs *at) {
+  const tdm_type *x = &h->args[0];
+  int last = x->shape.rank - 1;
+  int axes[TDM_MAX_RANK] = {0};
+  axes[last] = 1;
+  generic_in sq = {arg(0), x, {0}, 0};
+  name squares = generic(h, &sq, 1, x, empty(h, x), &x->shape, NULL, NULL, body_square, NULL);
+  tdm_type red;
+  name ss = reduce_f32(h, squares, x, axes, 0, &red);
+  rms_ctx c = {1.0 / (double)x->shape.dim[last], at->eps};
+  generic_in ins[3] = {{arg(0), x, {0}, 0}, {ss, &red, {0}, 1}, {arg(1), &h->args[1], {0}, 0}};
+  memcpy(ins[1].drop, axes, sizeof axes);
+  return generic(h, ins, 3, &h->result, empty(h, &h->result), &x->shape, NULL, NULL, body_rms, &c);
+}
+
+typedef struct rope_ctx {
+  const tdm_attrs *at;
+  name pos; /* f64 */
+} rope_ctx;
+
+/* Pair (2i, 2i+1) of token t rotates by (pos + t) * base^(-2i/dims), computed in f64. */
+static name body_rope(lw_helper *h, const name *a, const void *vc) {
+  const rope_ctx *c = vc;
+  name t = fresh(h), hd = fresh(h), i = fresh(h);
+  EMIT(h, "%s = linalg.index 0 : index\n", t.s);
+  EMIT(h, "%s = linalg.index 1 : index\n", hd.s);
+  EMIT(h, "%s = linalg.index 2 : index\n", i.s);
+  name one = const_int(h, 1, "index"), two = const_int(h, 2, "index");
+  name pair = op2(h, "arith.divui", i, two, "index");
+  name odd = op2(h, "arith.andi", i, one, "index");
+  name partner = op2(h, "arith.xori", i, one, "index");
+  name xp = fresh(h);
+  EMIT(h, "%s = tensor.extract %%a0[%s, %s, %s] : ", xp.s, t.s, hd.s, partner.s);
+  put_tensor(h, &h->args[0]);
+  sb_puts(&h->body, "\n");
+  name p = op2(h, "arith.addf", c->pos, cast(h, "arith.uitofp", cast(h, "arith.index_cast", t, "index", "i64"), "i64", "f64"), "f64");
+  name pf = cast(h, "arith.uitofp", cast(h, "arith.index_cast", pair, "index", "i64"), "i64", "f64");
+  name expo = const_f64(h, -2.0 / (double)c->at->dims), base = const_f64(h, c->at->freq_base);
+  name freq = op2(h, "math.powf", base, op2(h, "arith.mulf", pf, expo, "f64"), "f64");
+  name ang = op2(h, "arith.mulf", p, freq, "f64");
+  name cs = cast(h, "arith.truncf", op1(h, "math.cos", ang, "f64"), "f64", "f32");
+  name sn = cast(h, "arith.truncf", op1(h, "math.sin", ang, "f64"), "f64", "f32");
+  name xs = op2(h, "arith.mulf", xp, sn, "f32");
+  name is_odd = cmp(h, "arith.cmpi", "ne", odd, const_int(h, 0, "index"), "index");
+  name signed_xs = select_(h, is_odd, xs, op1(h, "arith.negf", xs, "f32"), "f32");
+  name rotated = op2(h, "arith.addf", op2(h, "arith.mulf", a[0], cs, "f32"), signed_xs, "f32");
+  /* Features past `dims` pass through. */
+  name in_range = cmp(h, "arith.cmpi", "ult", i, const_int(h, c->at->dims, "index"), "index");
+  return select_(h, in_range, rotated, a[0], "f32");
+}
+
+static name lower_rope(lw_helper *h, const tdm_attrs *at) {
+  name pos = fresh(h);
+  EMIT(h, "%s = tensor.extract %%a1[] : tensor<i32>\n", pos.s);
+  rope_ctx c = {at, cast(h, "arith.sitofp", pos, "i32", "f64")};
+  generic_in in = {arg(0), &h->args[0], {0}, 0};
+  return generic(h, &in, 1, &h->result, empty(h, &h->result), &h->result.shape, NULL, NULL, body_rope, &c);
+}
+
+void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C) {
+  sb_printf(sb, "(memref<%lldx%lldx%lldxf32>, memref<%lldx%lldx%lldxf32>, memref<%lldx%lldx%lldxf32>, "
+                "memref<%lldx%lldx%lldx%lldxf32>, memref<%lldx%lldx%lldx%lldxf32>, index, memref<%lldx%lldx%lldxf32>)",
+            (long long)T, (long long)H, (long long)D, (long long)T, (long long)Hkv, (long long)D,
+            (long long)T, (long long)Hkv, (long long)D, (long long)L, (long long)C, (long long)Hkv,
+            (long long)D, (long long)L, (long long)C, (long long)Hkv, (long long)D, (long long)T,
+            (long long)H, (long long)D);
+}
+
+/* Attention over the KV cache, on memrefs (it updates the cache in place):
+ * write k, v at slots pos.., then per token and head one pass for the scores
+ * (dot products over D as vectors) and their max, one for exp and the sum, one for
+ * the weighted sum of V rows. Loops run to pos + t + 1, not the cache's length. */
+tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L,
+                               int64_t C, int64_t layer, double scale, const char **out_name) {
+  strbuf b;
+  sb_init(&b);
+  float sc = (float)scale;
+  uint32_t bits;
+  memcpy(&bits, &sc, 4);
+  char vq[64], vk[64], vc[64], vd[32];
+  snprintf(vq, sizeof vq, "memref<%lldx%lldx%lldxf32>", (long long)T, (long long)H, (long long)D);
+  snprintf(vk, sizeof vk, "memref<%lldx%lldx%lldxf32>", (long long)T, (long long)Hkv, (long long)D);
+  snprintf(vc, sizeof vc, "memref<%lldx%lldx%lldx%lldxf32>", (long long)L, (long long)C, (long long)Hkv, (long long)D);
+  snprintf(vd, sizeof vd, "vector<%lldxf32>", (long long)D);
+  sb_printf(&b, "(%%q: %s, %%k: %s, %%v: %s, %%kc: %s, %%vc: %s, %%pos: index, %%o: %s) {\n", vq, vk, vk, vc, vc, vq);
+  sb_printf(&b,
+      "    %%c0 = arith.constant 0 : index\n    %%c1 = arith.constant 1 : index\n"
+      "    %%cT = arith.constant %lld : index\n    %%cH = arith.constant %lld : index\n"
+      "    %%cHkv = arith.constant %lld : index\n    %%group = arith.constant %lld : index\n"
+      "    %%layer = arith.constant %lld : index\n    %%scale = arith.constant 0x%08X : f32\n"
+      "    %%ninf = arith.constant 0xFF800000 : f32\n    %%zero = arith.constant 0.0 : f32\n"
+      "    %%one = arith.constant 1.0 : f32\n    %%zv = arith.constant dense<0.0> : %s\n",
+      (long long)T, (long long)H, (long long)Hkv, (long long)(H / Hkv), (long long)layer, bits, vd);
+  sb_printf(&b,
+      "    scf.for %%t = %%c0 to %%cT step %%c1 {\n"
+      "      %%p = arith.addi %%pos, %%t : index\n"
+      "      scf.for %%j = %%c0 to %%cHkv step %%c1 {\n"
+      "        %%kr = vector.transfer_read %%k[%%t, %%j, %%c0], %%zero {in_bounds = [true]} : %s, %s\n"
+      "        vector.transfer_write %%kr, %%kc[%%layer, %%p, %%j, %%c0] {in_bounds = [true]} : %s, %s\n"
+      "        %%vr = vector.transfer_read %%v[%%t, %%j, %%c0], %%zero {in_bounds = [true]} : %s, %s\n"
+      "        vector.transfer_write %%vr, %%vc[%%layer, %%p, %%j, %%c0] {in_bounds = [true]} : %s, %s\n"
+      "      }\n    }\n",
+      vk, vd, vd, vc, vk, vd, vd, vc);
+  sb_printf(&b,
+      "    %%scores = memref.alloca() {alignment = 64 : i64} : memref<%lldxf32>\n"
+      "    scf.for %%t = %%c0 to %%cT step %%c1 {\n"
+      "      %%p = arith.addi %%pos, %%t : index\n"
+      "      %%len = arith.addi %%p, %%c1 : index\n"
+      "      scf.for %%h = %%c0 to %%cH step %%c1 {\n"
+      "        %%g = arith.divui %%h, %%group : index\n"
+      "        %%qv = vector.transfer_read %%q[%%t, %%h, %%c0], %%zero {in_bounds = [true]} : %s, %s\n"
+      "        %%m = scf.for %%j = %%c0 to %%len step %%c1 iter_args(%%mx = %%ninf) -> (f32) {\n"
+      "          %%kv = vector.transfer_read %%kc[%%layer, %%j, %%g, %%c0], %%zero {in_bounds = [true]} : %s, %s\n"
+      "          %%prod = arith.mulf %%qv, %%kv : %s\n"
+      "          %%dot = vector.reduction <add>, %%prod fastmath<reassoc> : %s into f32\n"
+      "          %%s = arith.mulf %%dot, %%scale : f32\n"
+      "          memref.store %%s, %%scores[%%j] : memref<%lldxf32>\n"
+      "          %%mx2 = arith.maximumf %%mx, %%s : f32\n"
+      "          scf.yield %%mx2 : f32\n"
+      "        }\n"
+      "        %%sum = scf.for %%j = %%c0 to %%len step %%c1 iter_args(%%acc = %%zero) -> (f32) {\n"
+      "          %%s = memref.load %%scores[%%j] : memref<%lldxf32>\n"
+      "          %%d = arith.subf %%s, %%m : f32\n"
+      "          %%e = func.call @tdm.exp(%%d) : (f32) -> f32\n"
+      "          memref.store %%e, %%scores[%%j] : memref<%lldxf32>\n"
+      "          %%acc2 = arith.addf %%acc, %%e : f32\n"
+      "          scf.yield %%acc2 : f32\n"
+      "        }\n"
+      "        %%inv = arith.divf %%one, %%sum : f32\n"
+      "        %%ov = scf.for %%j = %%c0 to %%len step %%c1 iter_args(%%acc = %%zv) -> (%s) {\n"
+      "          %%e = memref.load %%scores[%%j] : memref<%lldxf32>\n"
+      "          %%w = arith.mulf %%e, %%inv : f32\n"
+      "          %%wv = vector.broadcast %%w : f32 to %s\n"
+      "          %%vv = vector.transfer_read %%vc[%%layer, %%j, %%g, %%c0], %%zero {in_bounds = [true]} : %s, %s\n"
+      "          %%acc2 = vector.fma %%wv, %%vv, %%acc : %s\n"
+      "          scf.yield %%acc2 : %s\n"
+      "        }\n"
+      "        vector.transfer_write %%ov, %%o[%%t, %%h, %%c0] {in_bounds = [true]} : %s, %s\n"
+      "      }\n    }\n"
+      "    return\n  }",
+      (long long)C, vq, vd, vc, vd, vd, vd, (long long)C, (long long)C, (long long)C, vd, (long long)C, vd,
+      vc, vd, vd, vd, vd, vq);
+  if (sb_failed(&b)) {
+    sb_free(&b);
+    return TDM_INTERNAL("out of memory");
+  }
+  tdm_status st = intern_text(hs, "attention", &b, out_name);
+  sb_free(&b);
+  return st;
+}
+
 /* ---- Helpers registry ------------------------------------------------------------------ */
 
 void lw_helpers_free(lw_helpers *hs) {
@@ -951,6 +1126,31 @@ void lw_helpers_free(lw_helpers *hs) {
 void lw_helpers_print(const lw_helpers *hs, strbuf *out) {
   for (int i = 0; i < hs->n; i++)
     sb_printf(out, "  func.func private @%s%s\n", hs->names[i], hs->texts[i]);
+}
+
+/* Adds a helper's text ("(args) -> result { body }") once; equal texts share a name. */
+static tdm_status intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name) {
+  for (int i = 0; i < hs->n; i++)
+    if (strcmp(hs->texts[i], sb_str(text)) == 0) {
+      *out_name = hs->names[i];
+      return NULL;
+    }
+  if (hs->n == hs->cap) {
+    int cap = hs->cap ? hs->cap * 2 : 64;
+    char **t = realloc(hs->texts, (size_t)cap * sizeof *t);
+    if (t) hs->texts = t;
+    char **nm = realloc(hs->names, (size_t)cap * sizeof *nm);
+    if (nm) hs->names = nm;
+    if (!t || !nm) return TDM_INTERNAL("out of memory");
+    hs->cap = cap;
+  }
+  char buf[64];
+  snprintf(buf, sizeof buf, "tdm.%s.%d", what, hs->n);
+  hs->names[hs->n] = strdup(buf);
+  hs->texts[hs->n] = sb_take(text);
+  if (!hs->names[hs->n]) return TDM_INTERNAL("out of memory");
+  *out_name = hs->names[hs->n++];
+  return NULL;
 }
 
 static tdm_status intern(lw_helpers *hs, tdm_op_kind kind, lw_helper *h, name result,
@@ -967,34 +1167,10 @@ static tdm_status intern(lw_helpers *hs, tdm_op_kind kind, lw_helper *h, name re
   sb_printf(&text, " {\n%s    return %s : ", sb_str(&h->body), result.s);
   lw_tensor_type(&text, &h->result);
   sb_puts(&text, "\n  }");
-  if (sb_failed(&text) || sb_failed(&h->body)) {
-    sb_free(&text);
-    return TDM_INTERNAL("out of memory");
-  }
-  for (int i = 0; i < hs->n; i++)
-    if (strcmp(hs->texts[i], sb_str(&text)) == 0) {
-      sb_free(&text);
-      *out_name = hs->names[i];
-      return NULL;
-    }
-  if (hs->n == hs->cap) {
-    int cap = hs->cap ? hs->cap * 2 : 64;
-    char **t = realloc(hs->texts, (size_t)cap * sizeof *t);
-    if (t) hs->texts = t;
-    char **nm = realloc(hs->names, (size_t)cap * sizeof *nm);
-    if (nm) hs->names = nm;
-    if (!t || !nm) {
-      sb_free(&text);
-      return TDM_INTERNAL("out of memory");
-    }
-    hs->cap = cap;
-  }
-  char buf[64];
-  snprintf(buf, sizeof buf, "tdm.%s.%d", tdm_op_infos[kind].name, hs->n);
-  hs->names[hs->n] = strdup(buf);
-  hs->texts[hs->n] = sb_take(&text);
-  *out_name = hs->names[hs->n++];
-  return NULL;
+  tdm_status st = sb_failed(&text) || sb_failed(&h->body) ? TDM_INTERNAL("out of memory")
+                                                          : intern_text(hs, tdm_op_infos[kind].name, &text, out_name);
+  sb_free(&text);
+  return st;
 }
 
 tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operands, int n,
@@ -1017,6 +1193,8 @@ tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operand
     case TDM_OP_CONCAT: r = lower_concat(h, attrs); break;
     case TDM_OP_GATHER: r = lower_gather(h, attrs); break;
     case TDM_OP_MATMUL: r = packed_b ? lower_matmul_packed(h, hs) : lower_matmul(h, hs, attrs); break;
+    case TDM_OP_RMS_NORM: r = lower_rms_norm(h, attrs); break;
+    case TDM_OP_ROPE: r = lower_rope(h, attrs); break;
     default:
       if (!tdm_op_is_elementwise_binary(kind) && !tdm_op_is_elementwise_unary(kind)) {
         sb_free(&h->body);

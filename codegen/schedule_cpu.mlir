@@ -38,8 +38,11 @@ module attributes {transform.with_named_sequence} {
   }
 
   transform.named_sequence @tdm_lower_vectors_main(%root: !transform.any_op {transform.readonly}) {
-    %f = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
-    transform.include @tdm_lower_vectors failures(propagate) (%f) : (!transform.any_op) -> ()
+    %fs = transform.structured.match ops{["func.func"]} in %root : (!transform.any_op) -> !transform.any_op
+    transform.foreach %fs : !transform.any_op {
+    ^bb0(%f: !transform.any_op):
+      transform.include @tdm_lower_vectors failures(propagate) (%f) : (!transform.any_op) -> ()
+    }
     transform.yield
   }
 }

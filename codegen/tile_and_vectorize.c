@@ -66,8 +66,9 @@ static void write_main(strbuf *sb, const tiles_seen *seen) {
     sb_free(&t);
     sb_free(&o);
   }
-  sb_puts(sb, "    %f = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n");
-  sb_puts(sb, "    transform.include @tdm_vectorize_cleanup failures(propagate) (%f) : (!transform.any_op) -> ()\n");
+  sb_puts(sb, "    %fs = transform.structured.match ops{[\"func.func\"]} in %root : (!transform.any_op) -> !transform.any_op\n");
+  sb_puts(sb, "    transform.foreach %fs : !transform.any_op {\n    ^bb0(%f: !transform.any_op):\n");
+  sb_puts(sb, "      transform.include @tdm_vectorize_cleanup failures(propagate) (%f) : (!transform.any_op) -> ()\n    }\n");
   sb_puts(sb, "    transform.yield\n  }\n");
 }
 

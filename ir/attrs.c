@@ -15,10 +15,12 @@ enum attr_kind { K_STRING, K_INT, K_BOOL, K_FLOAT, K_ARRAY, K_DENSE };
 static enum attr_kind kind_of_bit(unsigned bit) {
   switch (bit) {
     case TDM_A_NAME: case TDM_A_APPROX: case TDM_A_EPS_MODE: return K_STRING;
-    case TDM_A_FILE: case TDM_A_OFFSET: case TDM_A_AXIS: case TDM_A_BATCH_DIMS: return K_INT;
+    case TDM_A_FILE: case TDM_A_OFFSET: case TDM_A_AXIS: case TDM_A_BATCH_DIMS:
+    case TDM_A_DIMS: case TDM_A_LAYER: return K_INT;
     case TDM_A_NORM_VAR: case TDM_A_KEEP_DIMS: case TDM_A_TRANSPOSE_A:
     case TDM_A_TRANSPOSE_B: return K_BOOL;
-    case TDM_A_BETA: case TDM_A_MIN: case TDM_A_MAX: case TDM_A_EPS: return K_FLOAT;
+    case TDM_A_BETA: case TDM_A_MIN: case TDM_A_MAX: case TDM_A_EPS:
+    case TDM_A_FREQ_BASE: case TDM_A_SCALE: return K_FLOAT;
     case TDM_A_AXES: case TDM_A_PERM: return K_ARRAY;
     default: return K_DENSE;
   }
@@ -56,6 +58,10 @@ static slot slot_of(tdm_attrs *a, unsigned bit) {
     case TDM_A_AXES: s.arr = a->axes, s.arr_n = &a->naxes; break;
     case TDM_A_PERM: s.arr = a->perm, s.arr_n = &a->nperm; break;
     case TDM_A_VALUE: s.dense = &a->value; break;
+    case TDM_A_FREQ_BASE: s.f64 = &a->freq_base; break;
+    case TDM_A_SCALE: s.f64 = &a->scale; break;
+    case TDM_A_DIMS: s.i64 = &a->dims; break;
+    case TDM_A_LAYER: s.i64 = &a->layer; break;
   }
   return s;
 }

@@ -1,6 +1,8 @@
 /* Loading the tdm dialect, and the locations frontends attach to ops. */
 #include <string.h>
 
+#include "mlir-c/BuiltinAttributes.h"
+
 #include "ir/tdm.h"
 #include "mlir-c/Dialect/IRDL.h"
 
@@ -72,13 +74,31 @@ tdm_status tdm_op_error(MlirOperation op, tdm_status st) {
   return st;
 }
 
-MlirBlock tdm_graph_block(MlirOperation module) {
+int tdm_graph_blocks(MlirOperation module, MlirBlock *out, int max) {
+  int n = 0;
   MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
-  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && n < max;
        op = mlirOperationGetNextInBlock(op)) {
-    MlirStringRef n = mlirIdentifierStr(mlirOperationGetName(op));
-    if (n.length == 9 && memcmp(n.data, "func.func", 9) == 0)
-      return mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length == 9 && memcmp(name.data, "func.func", 9) == 0)
+      out[n++] = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
   }
-  return (MlirBlock){NULL};
+  return n;
+}
+
+const char *tdm_weight_encoding(MlirOperation op) {
+  MlirAttribute e = mlirOperationGetAttributeByName(op, tdm_str("encoding"));
+  if (mlirAttributeIsNull(e) || !mlirAttributeIsAString(e)) return NULL;
+  MlirStringRef r = mlirStringAttrGetValue(e);
+  return r.length ? r.data : ""; /* MLIR keeps attribute strings NUL-terminated */
+}
+
+uint64_t tdm_encoding_bytes(const char *enc, int64_t numel) {
+  static const struct { const char *name; int64_t block, bytes; } table[] = {
+      {"q4_0", 32, 18}, {"q4_1", 32, 20}, {"q8_0", 32, 34}, {"f16", 1, 2}, {"bf16", 1, 2},
+  };
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+    if (strcmp(enc, table[i].name) == 0)
+      return numel % table[i].block ? 0 : (uint64_t)(numel / table[i].block * table[i].bytes);
+  return 0;
 }

@@ -67,7 +67,7 @@ void tdm_session_destroy(tdm_session *s) {
   }
   free(s->files);
   free(s->slots);
-  tdm_session_set_io(s, 0, NULL, 0, NULL);
+  tdm_session_clear_entries(s);
   tdm_status_free(s->pass_error);
   sb_free(&s->diag);
   if (!mlirContextIsNull(s->ctx)) mlirContextDestroy(s->ctx);
@@ -236,15 +236,41 @@ static tdm_status copy_io(int n, const tdm_io_tensor *from, tdm_io_tensor **out)
   return NULL;
 }
 
-tdm_status tdm_session_set_io(tdm_session *s, int ninputs, const tdm_io_tensor *inputs,
-                              int noutputs, const tdm_io_tensor *outputs) {
-  free_io(s->inputs, s->ninputs);
-  free_io(s->outputs, s->noutputs);
-  s->inputs = s->outputs = NULL;
-  s->ninputs = s->noutputs = 0;
-  tdm_status st = copy_io(ninputs, inputs, &s->inputs);
-  if (!st) s->ninputs = ninputs;
-  if (!st) st = copy_io(noutputs, outputs, &s->outputs);
-  if (!st) s->noutputs = noutputs;
-  return st;
+static void free_entry(tdm_entry *e) {
+  free(e->function);
+  free(e->symbol);
+  free_io(e->inputs, e->ninputs);
+  free_io(e->states, e->nstates);
+  free_io(e->outputs, e->noutputs);
+  memset(e, 0, sizeof *e);
+}
+
+void tdm_session_clear_entries(tdm_session *s) {
+  for (int i = 0; i < s->nentries; i++) free_entry(&s->entries[i]);
+  s->nentries = 0;
+}
+
+tdm_status tdm_session_add_entry(tdm_session *s, const tdm_entry *e) {
+  if (s->nentries == TDM_MAX_ENTRIES) return TDM_BAD("more than %d entry functions", TDM_MAX_ENTRIES);
+  tdm_entry *d = &s->entries[s->nentries];
+  memset(d, 0, sizeof *d);
+  d->function = strdup(e->function);
+  d->symbol = strdup(e->symbol);
+  tdm_status st = !d->function || !d->symbol ? TDM_INTERNAL("out of memory") : NULL;
+  if (!st) st = copy_io(e->ninputs, e->inputs, &d->inputs);
+  if (!st) d->ninputs = e->ninputs, st = copy_io(e->nstates, e->states, &d->states);
+  if (!st) d->nstates = e->nstates, st = copy_io(e->noutputs, e->outputs, &d->outputs);
+  if (!st) d->noutputs = e->noutputs;
+  if (st) {
+    free_entry(d);
+    return st;
+  }
+  s->nentries++;
+  return NULL;
+}
+
+const tdm_entry *tdm_session_entry(const tdm_session *s, const char *function) {
+  for (int i = 0; i < s->nentries; i++)
+    if (strcmp(s->entries[i].function, function) == 0) return &s->entries[i];
+  return NULL;
 }

@@ -32,11 +32,23 @@ typedef struct tdm_weight_slot {
   uint64_t blob_offset;  /* in the weights data section, TDM_WEIGHT_ALIGN-aligned */
 } tdm_weight_slot;
 
-/* A model input or output as the compiled entry point sees it. */
+/* A model input, state or output as a compiled entry point sees it. */
 typedef struct tdm_io_tensor {
   char *name; /* owned */
   tdm_type type;
 } tdm_io_tensor;
+
+/* A compiled entry point: NAME_<function> (NAME_run for a lone @main), taking
+ * (weights, inputs..., states..., outputs...). States are buffers the caller
+ * keeps between calls and the model updates in place (an LLM's KV cache). */
+typedef struct tdm_entry {
+  char *function; /* the graph function's name (owned) */
+  char *symbol;   /* the object's symbol (owned) */
+  tdm_io_tensor *inputs, *states, *outputs;
+  int ninputs, nstates, noutputs;
+} tdm_entry;
+
+#define TDM_MAX_ENTRIES 8
 
 typedef struct tdm_session {
   MlirContext ctx;
@@ -50,9 +62,11 @@ typedef struct tdm_session {
   tdm_status pass_error; /* the first error one of our passes returned */
   char model_name[128];  /* C identifier prefixing the object's symbols */
   int vector_bits;       /* the target's widest vectors (256: AVX2, 512: AVX-512) */
-  /* The entry point's signature, recorded by lower-graph. */
-  tdm_io_tensor *inputs, *outputs;
-  int ninputs, noutputs;
+  int llm_ctx;           /* LLMs: KV cache positions (0: the frontend's default) */
+  int llm_prefill;       /* LLMs: tokens per prefill call (0: default) */
+  /* The entry points' signatures, recorded by lower-graph. */
+  tdm_entry entries[TDM_MAX_ENTRIES];
+  int nentries;
 } tdm_session;
 
 tdm_status tdm_session_create(tdm_session **out);
@@ -75,9 +89,11 @@ tdm_status tdm_session_check_weight(tdm_session *s, int64_t file, int64_t offset
 tdm_status tdm_session_place_weight(tdm_session *s, int file, uint64_t offset, uint64_t size,
                                     uint64_t *out_blob_offset);
 void tdm_session_reset_layout(tdm_session *s);
-/* Replaces the recorded signature (names are copied). */
-tdm_status tdm_session_set_io(tdm_session *s, int ninputs, const tdm_io_tensor *inputs,
-                              int noutputs, const tdm_io_tensor *outputs);
+/* Records an entry point (everything is copied). */
+tdm_status tdm_session_add_entry(tdm_session *s, const tdm_entry *e);
+void tdm_session_clear_entries(tdm_session *s);
+/* The entry point lowered from graph function `function`, or NULL. */
+const tdm_entry *tdm_session_entry(const tdm_session *s, const char *function);
 
 /* A status for an MLIR failure: the captured diagnostic, or `what` if none. */
 tdm_status tdm_session_failure(tdm_session *s, tdm_exit exit_class, const char *what);

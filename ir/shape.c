@@ -175,6 +175,47 @@ static tdm_status unary(tdm_op_kind kind, const tdm_type *in, const tdm_attrs *a
   return NULL;
 }
 
+static tdm_status rms_norm(const tdm_type *x, const tdm_type *w, tdm_type *out) {
+  if (!tdm_dtype_is_float(x->dtype) || x->shape.rank < 1) return bad_shapes("rms_norm of", x, NULL);
+  if (w->shape.rank != 1 || w->shape.dim[0] != x->shape.dim[x->shape.rank - 1] || w->dtype != x->dtype)
+    return bad_shapes("rms_norm weight must be the input's last dim", x, w);
+  *out = *x;
+  return NULL;
+}
+
+static int is_pos(const tdm_type *p) { return p->dtype == TANDEM_DTYPE_I32 && p->shape.rank == 0; }
+
+static tdm_status rope(const tdm_type *x, const tdm_type *p, const tdm_attrs *at, tdm_type *out) {
+  if (x->dtype != TANDEM_DTYPE_F32 || x->shape.rank != 3) return bad_shapes("rope takes f32 [tokens, heads, dim]", x, NULL);
+  if (!is_pos(p)) return bad_shapes("rope's position must be a scalar i32", p, NULL);
+  if (at->dims < 2 || at->dims > x->shape.dim[2] || at->dims % 2)
+    return TDM_BAD("rope dims %lld must be even and at most the head dim %lld", (long long)at->dims,
+                   (long long)x->shape.dim[2]);
+  if (!(at->freq_base > 0)) return TDM_BAD("rope freq_base must be positive");
+  *out = *x;
+  return NULL;
+}
+
+static tdm_status attention(const tdm_type *ops, const tdm_attrs *at, tdm_type *out) {
+  const tdm_type *q = &ops[0], *k = &ops[1], *v = &ops[2], *kc = &ops[3], *vc = &ops[4], *p = &ops[5];
+  for (int i = 0; i < 5; i++)
+    if (ops[i].dtype != TANDEM_DTYPE_F32) return bad_shapes("attention works on f32", &ops[i], NULL);
+  if (q->shape.rank != 3 || k->shape.rank != 3 || !tdm_shape_equal(&k->shape, &v->shape))
+    return bad_shapes("attention q is [T, H, D], k and v [T, Hkv, D]", q, k);
+  int64_t T = q->shape.dim[0], H = q->shape.dim[1], D = q->shape.dim[2], Hkv = k->shape.dim[1];
+  if (k->shape.dim[0] != T || k->shape.dim[2] != D || Hkv == 0 || H % Hkv)
+    return bad_shapes("attention k/v do not match q", q, k);
+  if (kc->shape.rank != 4 || !tdm_shape_equal(&kc->shape, &vc->shape) || kc->shape.dim[2] != Hkv ||
+      kc->shape.dim[3] != D)
+    return bad_shapes("attention caches must be [layers, ctx, Hkv, D]", kc, k);
+  if (at->layer < 0 || at->layer >= kc->shape.dim[0])
+    return TDM_BAD("attention layer %lld is out of range (%lld layers)", (long long)at->layer, (long long)kc->shape.dim[0]);
+  if (kc->shape.dim[1] < T) return bad_shapes("attention cache is shorter than the chunk", kc, q);
+  if (!is_pos(p)) return bad_shapes("attention's position must be a scalar i32", p, NULL);
+  *out = *q;
+  return NULL;
+}
+
 tdm_status tdm_infer(tdm_op_kind kind, const tdm_type *ops, int n, const tdm_attrs *at,
                      tdm_type *out) {
   const tdm_op_info *info = &tdm_op_infos[kind];
@@ -206,6 +247,9 @@ tdm_status tdm_infer(tdm_op_kind kind, const tdm_type *ops, int n, const tdm_att
     case TDM_OP_CONCAT: return concat(ops, n, at, out);
     case TDM_OP_GATHER: return gather(&ops[0], &ops[1], at, out);
     case TDM_OP_MATMUL: return matmul(&ops[0], &ops[1], at, out);
+    case TDM_OP_RMS_NORM: return rms_norm(&ops[0], &ops[1], out);
+    case TDM_OP_ROPE: return rope(&ops[0], &ops[1], at, out);
+    case TDM_OP_ATTENTION: return attention(ops, at, out);
     case TDM_OP_COUNT:
     case TDM_OP_NONE: break;
   }

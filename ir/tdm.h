@@ -47,7 +47,10 @@
   X(TRANSPOSE, "transpose", 1, 1, TDM_A_PERM)                                 \
   X(CONCAT, "concat", 2, 2, TDM_A_AXIS)                                      \
   X(GATHER, "gather", 2, 2, TDM_A_AXIS | TDM_A_BATCH_DIMS)                    \
-  X(MATMUL, "matmul", 2, 2, TDM_A_TRANSPOSE_A | TDM_A_TRANSPOSE_B)
+  X(MATMUL, "matmul", 2, 2, TDM_A_TRANSPOSE_A | TDM_A_TRANSPOSE_B)                \
+  X(RMS_NORM, "rms_norm", 2, 2, TDM_A_EPS)                                    \
+  X(ROPE, "rope", 2, 2, TDM_A_FREQ_BASE | TDM_A_DIMS)                         \
+  X(ATTENTION, "attention", 6, 6, TDM_A_LAYER | TDM_A_SCALE)
 
 typedef enum tdm_op_kind {
 #define X(k, n, lo, hi, a) TDM_OP_##k,
@@ -77,7 +80,11 @@ enum {
   TDM_A_BATCH_DIMS = 1u << 15, /* i64 */
   TDM_A_TRANSPOSE_A = 1u << 16,/* i1 */
   TDM_A_TRANSPOSE_B = 1u << 17,/* i1 */
-  TDM_A_COUNT = 18
+  TDM_A_FREQ_BASE = 1u << 18,  /* f32 */
+  TDM_A_DIMS = 1u << 19,       /* i64 */
+  TDM_A_LAYER = 1u << 20,      /* i64 */
+  TDM_A_SCALE = 1u << 21,      /* f32 */
+  TDM_A_COUNT = 22
 };
 
 typedef struct tdm_op_info {
@@ -145,6 +152,8 @@ typedef struct tdm_attrs {
   int64_t perm[TDM_MAX_RANK];
   int nperm;
   int normalize_variance, keep_dims, transpose_a, transpose_b;
+  double freq_base, scale;
+  int64_t dims, layer;
 } tdm_attrs;
 
 /* Derives the result type of `kind` from its operands and attributes. For ops whose
@@ -185,8 +194,16 @@ void tdm_loc_describe(MlirLocation loc, strbuf *sb);
 /* Prefixes `st` with the location of `op`. */
 tdm_status tdm_op_error(MlirOperation op, tdm_status st);
 
-/* The body of the module's first func.func (the graph), or a null block. */
-MlirBlock tdm_graph_block(MlirOperation module);
+/* Block-quantised weights: tdm.weight's optional `encoding` names the format its
+ * bytes are in ("q4_0", "q4_1", "q8_0", "f16", "bf16"); the result is f32. NULL when
+ * the op has none (the bytes are the result type's). */
+const char *tdm_weight_encoding(MlirOperation weight_op);
+/* Bytes `numel` elements take in `encoding` (whole blocks); 0 if unknown or ragged. */
+uint64_t tdm_encoding_bytes(const char *encoding, int64_t numel);
+
+/* The bodies of the module's func.funcs (the graph's entry points), in order;
+ * returns how many (at most `max`). */
+int tdm_graph_blocks(MlirOperation module, MlirBlock *out, int max);
 
 /* Small helpers over the C API. */
 MlirStringRef tdm_str(const char *s);

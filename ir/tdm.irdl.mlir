@@ -6,8 +6,9 @@
 // `verify-graph` pass against the shape rules in ir/shape.c (IRDL checks the
 // structure: operand/result counts, attribute presence and kinds).
 //
-// Declared attributes are required. Optional ones (none yet) would be checked by
-// verify-graph. Weights are never inlined: `tdm.weight` names a tensor in the
+// Declared attributes are required. Optional ones are checked by verify-graph:
+// tdm.weight's `encoding` ("q4_0", "q4_1", "q8_0", "f16", "bf16": the bytes are in
+// that block format and dequantise to the result type, f32). Weights are never inlined: `tdm.weight` names a tensor in the
 // compiler's weight store, whose backing files the module lists in its
 // `tdm.weight_files` attribute.
 
@@ -242,6 +243,50 @@ irdl.dialect @tdm {
     %tb = irdl.base "#builtin.integer"
     irdl.attributes { "transpose_a" = %ta, "transpose_b" = %tb }
     irdl.operands(lhs: %a, rhs: %b)
+    irdl.results(result: %r)
+  }
+
+  // ---- Transformer blocks (what GGUF llama models are built from) --------------------
+  // x / sqrt(mean(x^2 over the last dim) + eps) * weight; weight is [last dim].
+  irdl.operation @rms_norm {
+    %x = irdl.base "!builtin.tensor"
+    %w = irdl.base "!builtin.tensor"
+    %r = irdl.base "!builtin.tensor"
+    %eps = irdl.base "#builtin.float"
+    irdl.attributes { "eps" = %eps }
+    irdl.operands(input: %x, weight: %w)
+    irdl.results(result: %r)
+  }
+  // Rotary position embedding of x [tokens, heads, head_dim], llama.cpp's "normal"
+  // mode: pairs (2i, 2i+1) of the first `dims` features rotate by
+  // (pos + t) * freq_base^(-2i/dims); pos is a scalar i32 tensor.
+  irdl.operation @rope {
+    %x = irdl.base "!builtin.tensor"
+    %p = irdl.base "!builtin.tensor"
+    %r = irdl.base "!builtin.tensor"
+    %base = irdl.base "#builtin.float"
+    %dims = irdl.base "#builtin.integer"
+    irdl.attributes { "freq_base" = %base, "dims" = %dims }
+    irdl.operands(input: %x, pos: %p)
+    irdl.results(result: %r)
+  }
+  // Causal attention with a KV cache. q [T, H, D], k and v [T, Hkv, D] (H a multiple
+  // of Hkv: grouped-query), caches [layers, ctx, Hkv, D]. Writes k and v into cache
+  // slots pos..pos+T-1 of `layer`, then each query t attends to slots 0..pos+t with
+  // softmax(q.k * scale). The caches are model state (function arguments marked
+  // tdm.state), updated in place: the one side effect in the dialect.
+  irdl.operation @attention {
+    %q = irdl.base "!builtin.tensor"
+    %k = irdl.base "!builtin.tensor"
+    %v = irdl.base "!builtin.tensor"
+    %kc = irdl.base "!builtin.tensor"
+    %vc = irdl.base "!builtin.tensor"
+    %p = irdl.base "!builtin.tensor"
+    %r = irdl.base "!builtin.tensor"
+    %layer = irdl.base "#builtin.integer"
+    %scale = irdl.base "#builtin.float"
+    irdl.attributes { "layer" = %layer, "scale" = %scale }
+    irdl.operands(q: %q, k: %k, v: %v, k_cache: %kc, v_cache: %vc, pos: %p)
     irdl.results(result: %r)
   }
 }

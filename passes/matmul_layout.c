@@ -60,10 +60,12 @@ static tdm_status visit(MlirOperation op) {
 
 static tdm_status run(MlirOperation module, tdm_session *s) {
   (void)s;
-  MlirBlock block = tdm_graph_block(module);
-  for (MlirOperation op = mlirBlockIsNull(block) ? (MlirOperation){NULL} : mlirBlockGetFirstOperation(block);
-       !mlirOperationIsNull(op); op = mlirOperationGetNextInBlock(op))
-    if (tdm_op_kind_of(op) == TDM_OP_MATMUL) TDM_TRY(tdm_op_error(op, visit(op)));
+  MlirBlock blocks[TDM_MAX_ENTRIES];
+  int n = tdm_graph_blocks(module, blocks, TDM_MAX_ENTRIES);
+  for (int i = 0; i < n; i++)
+    for (MlirOperation op = mlirBlockGetFirstOperation(blocks[i]); !mlirOperationIsNull(op);
+         op = mlirOperationGetNextInBlock(op))
+      if (tdm_op_kind_of(op) == TDM_OP_MATMUL) TDM_TRY(tdm_op_error(op, visit(op)));
   return NULL;
 }
 

@@ -98,10 +98,7 @@ static tdm_status remove_dead(MlirBlock block) {
   return NULL;
 }
 
-static tdm_status run(MlirOperation module, tdm_session *s) {
-  (void)s;
-  MlirBlock block = tdm_graph_block(module);
-  if (mlirBlockIsNull(block)) return NULL;
+static tdm_status simplify_block(MlirBlock block) {
   for (int round = 0, changed = 1; changed && round < 8; round++) {
     changed = 0;
     for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
@@ -109,6 +106,14 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
       if (tdm_op_kind_of(op) != TDM_OP_NONE) TDM_TRY(tdm_op_error(op, rewrite(block, op, &changed)));
     TDM_TRY(remove_dead(block));
   }
+  return NULL;
+}
+
+static tdm_status run(MlirOperation module, tdm_session *s) {
+  (void)s;
+  MlirBlock blocks[TDM_MAX_ENTRIES];
+  int n = tdm_graph_blocks(module, blocks, TDM_MAX_ENTRIES);
+  for (int i = 0; i < n; i++) TDM_TRY(simplify_block(blocks[i]));
   return NULL;
 }
 

@@ -5,6 +5,7 @@
  * with a located message rather than later in codegen. */
 #include <string.h>
 
+#include "mlir-c/BuiltinAttributes.h"
 #include "passes/pass.h"
 
 typedef struct verify_ctx {
@@ -22,6 +23,23 @@ static tdm_status check_value_type(MlirValue v, tdm_type *out) {
   int64_t n;
   TDM_TRY(tdm_shape_numel(&out->shape, &n));
   if (n == 0) return TDM_BAD("zero-size tensors are not supported");
+  return NULL;
+}
+
+/* The attention's caches must be function arguments marked tdm.state. */
+static tdm_status check_state(MlirOperation op, int operand) {
+  MlirValue v = mlirOperationGetOperand(op, operand);
+  if (!mlirValueIsABlockArgument(v))
+    return TDM_BAD("attention operand %d (a KV cache) must be a function argument marked tdm.state", operand);
+  MlirOperation func = mlirBlockGetParentOperation(mlirBlockArgumentGetOwner(v));
+  MlirAttribute all = mlirOperationGetAttributeByName(func, tdm_str("arg_attrs"));
+  intptr_t i = mlirBlockArgumentGetArgNumber(v);
+  MlirAttribute d = !mlirAttributeIsNull(all) && mlirAttributeIsAArray(all) && i < mlirArrayAttrGetNumElements(all)
+                        ? mlirArrayAttrGetElement(all, i)
+                        : mlirAttributeGetNull();
+  if (mlirAttributeIsNull(d) || !mlirAttributeIsADictionary(d) ||
+      mlirAttributeIsNull(mlirDictionaryAttrGetElementByName(d, tdm_str("tdm.state"))))
+    return TDM_BAD("attention operand %d (a KV cache) must be a function argument marked tdm.state", operand);
   return NULL;
 }
 
@@ -49,8 +67,19 @@ static tdm_status verify_tdm_op(verify_ctx *c, MlirOperation op, tdm_op_kind kin
   if (kind == TDM_OP_WEIGHT) {
     int64_t numel;
     TDM_TRY(tdm_shape_numel(&result.shape, &numel));
-    TDM_TRY(tdm_session_check_weight(c->s, a.file, a.offset, numel * (int64_t)tandem_dtype_size(result.dtype)));
+    int64_t bytes = numel * (int64_t)tandem_dtype_size(result.dtype);
+    const char *enc = tdm_weight_encoding(op);
+    if (enc) {
+      if (result.dtype != TANDEM_DTYPE_F32) return TDM_BAD("an encoded weight must be f32");
+      bytes = (int64_t)tdm_encoding_bytes(enc, numel);
+      if (!bytes)
+        return TDM_BAD("weight encoding '%s' is unknown or does not divide %lld elements into blocks", enc,
+                       (long long)numel);
+    }
+    TDM_TRY(tdm_session_check_weight(c->s, a.file, a.offset, bytes));
   }
+  if (kind == TDM_OP_ATTENTION)
+    for (int i = 3; i < 5; i++) TDM_TRY(check_state(op, i));
   if (kind == TDM_OP_CONSTANT) {
     tdm_type vt;
     TDM_TRY(tdm_type_from_mlir(mlirAttributeGetType(a.value), &vt));
@@ -96,8 +125,9 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
   for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op);
        op = mlirOperationGetNextInBlock(op))
     nfuncs += is_op(op, "func.func");
-  if (nfuncs != 1)
-    return tdm_op_error(module, TDM_BAD("expected exactly one function (the model), found %d", nfuncs));
+  if (nfuncs < 1 || nfuncs > TDM_MAX_ENTRIES)
+    return tdm_op_error(module, TDM_BAD("expected 1 to %d functions (the model's entry points), found %d",
+                                        TDM_MAX_ENTRIES, nfuncs));
   verify_ctx c = {s, NULL};
   mlirOperationWalk(module, visit, &c, MlirWalkPreOrder);
   return c.error;

@@ -15,6 +15,7 @@
 
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
+#include "mlir-c/BuiltinAttributes.h"
 #include "passes/pipeline.h"
 
 typedef enum emit_kind { EMIT_EXE, EMIT_OBJ, EMIT_LIB, EMIT_MLIR, EMIT_LLVM, EMIT_COUNT } emit_kind;
@@ -30,13 +31,14 @@ typedef struct options {
   int embed_weights;
   const char *name;
   int depfile;              /* -MD */
+  int ctx, prefill;         /* LLMs: --ctx, --prefill-tokens */
   const char *depfile_path; /* -MF PATH (default: OUTPUT.d) */
 } options;
 
 static void usage(FILE *out) {
   fprintf(out,
           "usage: tandemc MODEL [options]\n"
-          "Compiles a model (OpenVINO IR .xml+.bin, or a tandem .mlir) to native code.\n"
+          "Compiles a model (OpenVINO IR .xml+.bin, a llama GGUF, or a tandem .mlir) to native code.\n"
           "\n"
           "Output\n"
           "  -o PATH                  output file ('-' for stdout, text outputs only)\n"
@@ -44,6 +46,8 @@ static void usage(FILE *out) {
           "                           mlir (the graph, re-readable by tandemc), llvm (LLVM IR)\n"
           "  --name=NAME              symbol prefix (default: from the output file name)\n"
           "  --embed-weights          put the weights in the object instead of NAME.weights\n"
+          "  --ctx=N                  LLMs: KV cache positions (default: min(trained, 4096))\n"
+          "  --prefill-tokens=N       LLMs: tokens per prefill call (default 64)\n"
           "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
           "                           every file the compile read, for Make and Ninja\n"
           "\n"
@@ -132,6 +136,12 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
       o->target.opt_level = a[2] - '0';
     } else if (strcmp(a, "--embed-weights") == 0) {
       o->embed_weights = 1;
+    } else if ((v = value_of(a, "--ctx")) || (v = value_of(a, "--prefill-tokens"))) {
+      char *end;
+      long n = strtol(v, &end, 10);
+      if (*end || n < 1 || n > (1 << 20)) return usage_error("%s: expected a count from 1 to 1048576", a);
+      if (a[2] == 'c') o->ctx = (int)n;
+      else o->prefill = (int)n;
     } else if (strcmp(a, "-MD") == 0) {
       o->depfile = 1;
     } else if (strcmp(a, "-MF") == 0) {
@@ -228,6 +238,8 @@ typedef struct job {
   options *o;
   tdm_session *s;
   MlirModule module;
+  int llm;              /* the module is an LLM (module attribute tdm.llm) */
+  int n_head, tokenizer_file;
   tdm_outputs *outs;
   const char *output;   /* final path, or "-" */
   strbuf stem;          /* for .h and .weights */
@@ -279,7 +291,8 @@ static tdm_status emit_native(job *j, cg_module *m, const cg_weights *w) {
     sb_init(&wname);
     sb_printf(&wname, "%s.weights", basename_of(sb_str(&j->stem)));
     st = tdm_outputs_stage(j->outs, sb_str(&path), 0, &fp, NULL);
-    if (!st) st = cg_header_write(j->s, w, o->embed_weights, sb_str(&wname), o->input, fp, sb_str(&path));
+    if (!st) st = j->llm ? cg_llm_header_write(j->s, w, o->embed_weights, sb_str(&wname), o->input, fp, sb_str(&path))
+                         : cg_header_write(j->s, w, o->embed_weights, sb_str(&wname), o->input, fp, sb_str(&path));
     sb_free(&wname);
   }
   uint8_t *obj = NULL;
@@ -313,7 +326,7 @@ static tdm_status emit_native(job *j, cg_module *m, const cg_weights *w) {
       if (fp && fclose(fp) != 0 && !st) st = TDM_INTERNAL("%s: write failed", obj_tmp);
     }
     if (!st) st = tdm_outputs_stage(j->outs, j->output, 1, NULL, &exe_tmp);
-    if (!st) st = cg_link_executable(obj_tmp, exe_tmp);
+    if (!st) st = cg_link_executable(obj_tmp, exe_tmp, j->llm);
     tdm_outputs_destroy(scratch); /* removes the object */
   }
   free(obj);
@@ -331,7 +344,17 @@ static tdm_status compile_native(job *j) {
   cg_weights w;
   tdm_status st = cg_weights_build(j->s, &w);
   int to_ir = o->emit == EMIT_LLVM || o->compile_to == TDM_PHASE_LLVM_IR;
-  if (!st) st = cg_add_descriptor(j->s, &m, &w, o->embed_weights, o->emit == EMIT_EXE && !to_ir);
+  int main_alias = o->emit == EMIT_EXE && !to_ir;
+  if (!st && j->llm) {
+    uint8_t *tok = NULL;
+    size_t tok_size = 0;
+    const tdm_weight_file *f = &j->s->files[j->tokenizer_file];
+    st = fe_gguf_tokenizer(f->path, f->map.data, f->map.size, &tok, &tok_size);
+    if (!st) st = cg_add_llm_descriptor(j->s, &m, &w, o->embed_weights, main_alias, tok, tok_size, j->n_head);
+    free(tok);
+  } else if (!st) {
+    st = cg_add_descriptor(j->s, &m, &w, o->embed_weights, main_alias);
+  }
   if (!st) st = cg_optimize(&m, o->target.opt_level);
   if (!st && o->pipeline.dump_dir) {
     strbuf p;
@@ -436,10 +459,36 @@ static tdm_status write_depfile(job *j) {
   return st;
 }
 
+/* Module attribute tdm.llm {tokenizer_file, n_head, ...} marks a language model. */
+static tdm_status read_llm_attribute(job *j) {
+  MlirAttribute a = mlirOperationGetAttributeByName(mlirModuleGetOperation(j->module), tdm_str("tdm.llm"));
+  if (mlirAttributeIsNull(a)) {
+    MlirBlock blocks[TDM_MAX_ENTRIES];
+    int n = tdm_graph_blocks(mlirModuleGetOperation(j->module), blocks, TDM_MAX_ENTRIES);
+    if (n > 1)
+      return TDM_BAD("%s: the graph has %d functions; only a language model (module attribute tdm.llm, "
+                     "with @prefill and @decode) has more than one", j->o->input, n);
+    return NULL;
+  }
+  MlirAttribute tf = mlirAttributeIsADictionary(a) ? mlirDictionaryAttrGetElementByName(a, tdm_str("tokenizer_file"))
+                                                    : mlirAttributeGetNull();
+  MlirAttribute nh = mlirAttributeIsADictionary(a) ? mlirDictionaryAttrGetElementByName(a, tdm_str("n_head"))
+                                                    : mlirAttributeGetNull();
+  if (mlirAttributeIsNull(tf) || !mlirAttributeIsAInteger(tf) || mlirAttributeIsNull(nh) || !mlirAttributeIsAInteger(nh))
+    return TDM_BAD("%s: module attribute tdm.llm needs integer tokenizer_file and n_head", j->o->input);
+  j->llm = 1;
+  j->tokenizer_file = (int)mlirIntegerAttrGetValueInt(tf);
+  j->n_head = (int)mlirIntegerAttrGetValueInt(nh);
+  if (j->tokenizer_file < 0 || j->tokenizer_file >= j->s->nfiles || !j->s->files[j->tokenizer_file].path)
+    return TDM_BAD("%s: tdm.llm's tokenizer_file is not one of tdm.weight_files", j->o->input);
+  return NULL;
+}
+
 static tdm_status run_job(job *j) {
   options *o = j->o;
   TDM_TRY(fe_import(j->s, o->input, &j->module));
   TDM_TRY(check_outputs(j)); /* now that the weight files are known */
+  TDM_TRY(read_llm_attribute(j));
   int text = o->emit == EMIT_MLIR || (o->compile_to >= 0 && o->compile_to < TDM_PHASE_LLVM_IR);
   if (text) {
     tdm_pipeline_options po = o->pipeline;
@@ -480,7 +529,11 @@ int main(int argc, char **argv) {
   else sb_puts(&name_src, sb_str(&j.stem));
   if (!st) st = set_model_name(j.s, &o, sb_str(&name_src));
   sb_free(&name_src);
-  if (!st) j.s->vector_bits = cg_vector_bits(&o.target);
+  if (!st) {
+    j.s->vector_bits = cg_vector_bits(&o.target);
+    j.s->llm_ctx = o.ctx;
+    j.s->llm_prefill = o.prefill;
+  }
   if (!st) {
     j.outs = tdm_outputs_create();
     if (!j.outs) st = TDM_INTERNAL("out of memory");

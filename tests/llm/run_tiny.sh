@@ -1,0 +1,83 @@
+#!/bin/sh
+# One tiny-llama test: compile a tiny GGUF with tandemc and check its logits, or its tokenizer.
+#
+#   run_tiny.sh reference TANDEMC NPYCMP NAME WORK [PYTHON]
+#   run_tiny.sh tokenize  TANDEMC NPYCMP NAME WORK
+#
+# reference: if PYTHON is given and has numpy + gguf, regenerate tiny/NAME.gguf into WORK
+#   from variants.txt (seed: TANDEM_LLM_SEED when set, else the committed one) and its
+#   reference logits with reference.py, and compare with check_logits.py (rtol 1e-3 per
+#   row, top-1); otherwise use the committed tiny/NAME.gguf and tiny/NAME.logits.npy and
+#   compare with tandem-npycmp --rtol 1e-3 (no Python needed). Either way tandem runs
+#   `EXE --score-tokens=@tiny/ids.npy --output=@WORK/logits.npy`.
+# tokenize: `EXE --no-parse-special --tokenize "$(cat tiny/tokenize.txt)"` must print
+#   llama.cpp's ids (llama-cpp-python's tokenize(special=False)),
+#   tiny/tokenize.ids (comma-separated; made by regen_tiny.sh with llama-cpp-python).
+set -eu
+
+if [ $# -lt 5 ]; then
+  echo "usage: $0 reference|tokenize TANDEMC NPYCMP NAME WORK [PYTHON]" >&2
+  exit 2
+fi
+mode=$1 tandemc=$2 npycmp=$3 name=$4 work=$5 py=${6:-}
+here=$(cd "$(dirname "$0")" && pwd)
+tiny=$here/tiny
+rtol=1e-3
+
+mkdir -p "$work"
+model=$tiny/$name.gguf
+expected=$tiny/$name.logits.npy
+ids=$tiny/ids.npy
+live=0
+if [ "$mode" = reference ] && [ -n "$py" ] && "$py" -c "import numpy, gguf" 2>/dev/null; then
+  live=1
+  args=$(grep "^$name " "$tiny/variants.txt" | sed "s/^$name *//")
+  if [ -z "$args" ]; then
+    echo "$0: no variant '$name' in variants.txt" >&2
+    exit 2
+  fi
+  if [ -n "${TANDEM_LLM_SEED:-}" ]; then
+    args=$(echo "$args" | sed "s/--seed [0-9]*/--seed $TANDEM_LLM_SEED/")
+  fi
+  model=$work/$name.gguf
+  expected=$work/expected.npy
+  echo "+ make_tiny_llama.py --out $model $args"
+  # shellcheck disable=SC2086
+  "$py" "$here/make_tiny_llama.py" --out "$model" $args
+  "$py" "$here/reference.py" "$model" --ids "$ids" --out "$expected"
+fi
+
+if [ "$mode" = reference ] && [ -n "$py" ] && [ $live = 0 ]; then
+  echo "note: $py lacks numpy or gguf; using the committed tiny/$name.gguf and its logits"
+fi
+exe=$work/tiny-$name
+rm -f "$exe" "$exe.weights" "$work/logits.npy"
+echo "+ $tandemc $model -o $exe --emit=exe"
+"$tandemc" "$model" -o "$exe" --emit=exe
+
+case $mode in
+reference)
+  echo "+ $exe --score-tokens=@$ids --output=@$work/logits.npy"
+  "$exe" "--score-tokens=@$ids" "--output=@$work/logits.npy"
+  if [ $live = 1 ]; then
+    "$py" "$here/check_logits.py" "$work/logits.npy" "$expected" --rtol $rtol
+  else
+    "$npycmp" "$work/logits.npy" "$expected" --rtol $rtol
+  fi
+  ;;
+tokenize)
+  want=$(cat "$tiny/tokenize.ids")
+  got=$("$exe" --no-parse-special --tokenize "$(cat "$tiny/tokenize.txt")" | tr -d ' \n')
+  if [ "$got" != "$want" ]; then
+    echo "tokenize.txt: tandem's ids differ from llama.cpp's"
+    echo "  llama.cpp: $want"
+    echo "  tandem:    $got"
+    exit 1
+  fi
+  echo "tokenize.txt: $(echo "$want" | tr ',' '\n' | wc -l) ids, identical to llama.cpp's"
+  ;;
+*)
+  echo "$0: unknown mode '$mode'" >&2
+  exit 2
+  ;;
+esac
