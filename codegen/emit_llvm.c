@@ -190,11 +190,63 @@ static LLVMValueRef entry_wrapper(desc_builder *b, const tdm_entry *e, LLVMValue
   return f;
 }
 
-/* Inputs, outputs and weights never overlap (the header says so): tell LLVM. */
-static void mark_noalias(desc_builder *b, LLVMValueRef run) {
+/* The C entry point NAME(weights, inputs..., states..., outputs...) over plain
+ * pointers, calling NAME_impl, which takes each buffer as an MLIR memref
+ * descriptor spelled out: (allocated, aligned, offset, sizes..., strides...).
+ * Buffers never overlap (the header says so): the aligned pointers, the only ones
+ * dereferenced, are noalias. */
+static tdm_status bare_entry(desc_builder *b, const tdm_entry *e, uint64_t blob_size, LLVMValueRef *out) {
+  char sym[300];
+  snprintf(sym, sizeof sym, "%s_impl", e->symbol);
+  LLVMValueRef impl = LLVMGetNamedFunction(b->mod, sym);
+  if (!impl) return TDM_INTERNAL("the lowered module has no %s", sym);
+  int nbuf = 1 + e->ninputs + e->nstates + e->noutputs;
+  LLVMTypeRef *params = calloc((size_t)nbuf, sizeof *params);
+  LLVMValueRef *args = calloc((size_t)(nbuf * (3 + 2 * TDM_MAX_RANK)), sizeof *args);
+  unsigned *aligned = calloc((size_t)nbuf, sizeof *aligned);
+  if (!params || !args || !aligned) {
+    free(params), free(args), free(aligned);
+    return TDM_INTERNAL("out of memory");
+  }
+  for (int i = 0; i < nbuf; i++) params[i] = b->ptr;
+  LLVMValueRef f = LLVMAddFunction(b->mod, e->symbol, LLVMFunctionType(LLVMVoidTypeInContext(b->ctx), params, (unsigned)nbuf, 0));
+  LLVMBuilderRef ir = LLVMCreateBuilderInContext(b->ctx);
+  LLVMPositionBuilderAtEnd(ir, LLVMAppendBasicBlockInContext(b->ctx, f, "entry"));
+  unsigned nargs = 0;
+  for (int i = 0; i < nbuf; i++) {
+    const tdm_type *t = NULL;
+    tdm_type weights = {TANDEM_DTYPE_U8, {1, {(int64_t)blob_size}}};
+    if (i == 0) t = &weights;
+    else if (i <= e->ninputs) t = &e->inputs[i - 1].type;
+    else if (i <= e->ninputs + e->nstates) t = &e->states[i - 1 - e->ninputs].type;
+    else t = &e->outputs[i - 1 - e->ninputs - e->nstates].type;
+    int64_t stride[TDM_MAX_RANK], st = 1;
+    for (int d = t->shape.rank - 1; d >= 0; d--) stride[d] = st, st *= t->shape.dim[d];
+    LLVMValueRef p = LLVMGetParam(f, (unsigned)i);
+    aligned[i] = nargs + 1;
+    args[nargs++] = p;
+    args[nargs++] = p;
+    args[nargs++] = LLVMConstInt(b->i64, 0, 0);
+    for (int d = 0; d < t->shape.rank; d++) args[nargs++] = LLVMConstInt(b->i64, (unsigned long long)t->shape.dim[d], 0);
+    for (int d = 0; d < t->shape.rank; d++) args[nargs++] = LLVMConstInt(b->i64, (unsigned long long)stride[d], 0);
+  }
+  if (nargs != LLVMCountParams(impl)) {
+    LLVMDisposeBuilder(ir);
+    free(params), free(args), free(aligned);
+    return TDM_INTERNAL("%s takes %u arguments, expected %u", sym, LLVMCountParams(impl), nargs);
+  }
+  LLVMBuildCall2(ir, LLVMGlobalGetValueType(impl), impl, args, nargs, "");
+  LLVMBuildRetVoid(ir);
+  LLVMDisposeBuilder(ir);
   unsigned kind = LLVMGetEnumAttributeKindForName("noalias", 7);
   LLVMAttributeRef noalias = LLVMCreateEnumAttribute(b->ctx, kind, 0);
-  for (unsigned i = 0; i < LLVMCountParams(run); i++) LLVMAddAttributeAtIndex(run, i + 1, noalias);
+  for (unsigned i = 0; i < (unsigned)nbuf; i++) LLVMAddAttributeAtIndex(f, i + 1, noalias);
+  for (int i = 0; i < nbuf; i++) LLVMAddAttributeAtIndex(impl, aligned[i] + 1, noalias);
+  free(params);
+  free(args);
+  free(aligned);
+  *out = f;
+  return NULL;
 }
 
 static tdm_status verify(cg_module *m) {
@@ -223,10 +275,7 @@ static LLVMValueRef embedded_weights(desc_builder *b, const cg_weights *w, int e
   return g;
 }
 
-static tdm_status entry_function(cg_module *m, const tdm_entry *e, LLVMValueRef *out) {
-  *out = LLVMGetNamedFunction(m->mod, e->symbol);
-  return *out ? NULL : TDM_INTERNAL("the lowered module has no %s", e->symbol);
-}
+
 
 tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
                              int main_alias) {
@@ -236,8 +285,7 @@ tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, 
     return TDM_BAD("a model with several entry points or state (a KV cache) must be a language model");
   const tdm_entry *e = &s->entries[0];
   LLVMValueRef run;
-  TDM_TRY(entry_function(m, e, &run));
-  mark_noalias(&b, run);
+  TDM_TRY(bare_entry(&b, e, w->size, &run));
   LLVMValueRef entry = entry_wrapper(&b, e, run);
   LLVMTypeRef tensor_ty;
   LLVMValueRef ins = tensor_descs(&b, e->inputs, e->ninputs, &tensor_ty);
@@ -296,10 +344,8 @@ tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights 
   if (T1 != 1 || vocab1 != vocab || !tdm_type_equal(cache, cache1))
     return TDM_BAD("the LLM's @prefill and @decode functions do not agree");
   LLVMValueRef prefill, decode;
-  TDM_TRY(entry_function(m, tdm_session_entry(s, "prefill"), &prefill));
-  TDM_TRY(entry_function(m, tdm_session_entry(s, "decode"), &decode));
-  mark_noalias(&b, prefill);
-  mark_noalias(&b, decode);
+  TDM_TRY(bare_entry(&b, tdm_session_entry(s, "prefill"), w->size, &prefill));
+  TDM_TRY(bare_entry(&b, tdm_session_entry(s, "decode"), w->size, &decode));
   int64_t numel = 1;
   for (int i = 0; i < 4; i++) numel *= cache->shape.dim[i];
   LLVMValueRef tok = private_global(&b, LLVMConstStringInContext2(m->ctx, (const char *)tokenizer, tokenizer_size, 1), "tokenizer");

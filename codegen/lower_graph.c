@@ -265,7 +265,7 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   strbuf *b = &lw->body;
   sb_printf(b, "    %%v%d = func.call @%s(", id, helper);
   for (int i = 0; i < n; i++) sb_printf(b, i ? ", %%v%d" : "%%v%d", ids[i]);
-  sb_puts(b, ") : (");
+  sb_puts(b, ") {no_inline} : (");
   for (int i = 0; i < n; i++) {
     if (i) sb_puts(b, ", ");
     lw_tensor_type(b, &types[i]);
@@ -471,7 +471,9 @@ static tdm_status write_entry(lowering *lw, MlirOperation func, const char *fnam
     sb_puts(&lw->body, ") -> ()\n");
   }
   /* The ABI: weights, inputs..., states..., outputs... */
-  sb_printf(text, "  func.func @%s(%%weights: memref<@BLOB@xi8>", symbol);
+  /* The function is NAME_impl; codegen adds NAME, the bare-pointer C entry point
+   * (emit_llvm.c), around MLIR's memref calling convention. */
+  sb_printf(text, "  func.func @%s_impl(%%weights: memref<@BLOB@xi8>", symbol);
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < nargs; i++) {
       if (is_state(func, i) != pass) continue;

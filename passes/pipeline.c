@@ -121,10 +121,12 @@ static void build(builder *b) {
   /* Before any CSE: each result's tensor.empty must stay its own, so that the
    * last op writing an output is given the output buffer as its destination. */
   mlir(b, "eliminate-empty-tensors");
-  mlir(b, "one-shot-bufferize{buffer-alignment=64}");
+  mlir(b, "one-shot-bufferize{buffer-alignment=64 bufferize-function-boundaries=1 "
+          "function-boundary-type-conversion=identity-layout-map}");
   mlir(b, "canonicalize");
   mlir(b, "cse");
   mlir(b, "buffer-deallocation-pipeline");
+  mlir(b, "convert-bufferization-to-memref");
   own(b, tdm_pass_copies_to_linalg, &tdm_copies_to_linalg_def);
   phase_end(b); /* bufferized */
 
@@ -146,7 +148,7 @@ static void build(builder *b) {
   mlir(b, "convert-arith-to-llvm");
   mlir(b, "convert-ub-to-llvm");
   mlir(b, "convert-cf-to-llvm");
-  mlir(b, "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}");
+  mlir(b, "convert-func-to-llvm");
   mlir(b, "reconcile-unrealized-casts");
   phase_end(b); /* llvm */
 }

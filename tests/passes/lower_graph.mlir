@@ -16,21 +16,26 @@ module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
 // compile time, and packed W^T [64,128] into column panels [128/16, 64, 16] for
 // the contraction (16 floats: two AVX2 registers). The blob holds that (32768
 // bytes), then the bias. The original W is never read, so it is not in the blob.
-// CHECK-LABEL: func.func @m_run(
+// Each graph op becomes a call to a helper function, kept out of line (no_inline):
+// every distinct helper is compiled once however many layers call it.
+// CHECK-LABEL: func.func @m_run_impl(
 // CHECK-SAME:    %[[W:.*]]: memref<33280xi8>, %[[IN:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x128xf32>)
 // CHECK:         %[[X:.*]] = bufferization.to_tensor %[[IN]] restrict
 // CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<8x64x16xf32>
+// CHECK:         %[[MM:.*]] = call @[[MATMUL:tdm.matmul.[0-9]+]](%[[X]], %{{.*}}) {no_inline} : (tensor<1x64xf32>, tensor<8x64x16xf32>) -> tensor<1x128xf32>
+// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128xf32>
+// CHECK:         %[[Y:.*]] = call @[[ADD:tdm.add.[0-9]+]](%[[MM]], %{{.*}}) {no_inline}
+// CHECK:         bufferization.materialize_in_destination %[[Y]] in restrict writable %[[OUT]]
+// CHECK:         return
 // The contraction C[m, nb, ni] += A[m, k] * Bp[nb, k, ni], tagged with its tiles
 // (1 row, 1 panel, 16 columns) and loop order (panels outermost).
+// CHECK:       func.func private @[[MATMUL]](
 // CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
 // CHECK-SAME:      tdm.contraction = 0 : i64, tdm.interchange = array<i64: 1, 0, 2, 3>, tdm.tiles = array<i64: 1, 1, 16, 1>
 // CHECK:           arith.mulf
 // CHECK:           arith.addf
 // CHECK:         tensor.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : tensor<1x8x16xf32> into tensor<1x128xf32>
-// CHECK:         memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<128xf32>
 // The bias add broadcasts [128] over [1,128].
+// CHECK:       func.func private @[[ADD]](
 // CHECK:         linalg.generic
 // CHECK:           arith.addf
-// CHECK:         bufferization.materialize_in_destination %{{.*}} in restrict writable %[[OUT]]
-// CHECK-NOT:     func.call
-// CHECK:         return
