@@ -49,6 +49,24 @@ tdm_status cg_add_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, 
 tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights *w, int embed,
                                  int main_alias, const uint8_t *tokenizer, size_t tokenizer_size,
                                  int n_head);
+/* SYMBOL(weights, buffers[]) calling graph function `function`'s entry, with every
+ * input, state and output in one pointer array: for loading in process. */
+tdm_status cg_add_packed_entry(tdm_session *s, cg_module *m, const cg_weights *w, const char *function,
+                               const char *symbol);
+/* Compiled code loaded into this process (codegen/inprocess.c). */
+typedef void (*cg_packed_fn)(const void *weights, void *const *buffers);
+typedef struct cg_loaded {
+  void *handle;      /* dlopen's */
+  cg_packed_fn fn;   /* see cg_add_packed_entry */
+  cg_weights weights;
+} cg_loaded;
+
+/* Compiles `module` (in the LLVM dialect, lowered from graph function `function`)
+ * for `target` and loads it. */
+tdm_status cg_load_in_process(tdm_session *s, MlirModule module, const cg_target *target, const char *function,
+                              cg_loaded *out);
+void cg_loaded_close(cg_loaded *l); /* a zeroed one is fine */
+
 /* Runs LLVM's default<Ox> pipeline. */
 tdm_status cg_optimize(cg_module *m, int opt_level);
 tdm_status cg_write_llvm_ir(cg_module *m, FILE *fp, const char *path);
@@ -78,6 +96,9 @@ tdm_status cg_archive_write(FILE *fp, const char *path, const char *member_name,
 /* Links an executable from an object with the runtime's libtandem_main.a (or, for
  * an LLM, libtandem_llm_main.a and PCRE2) and libtandem_runtime.a, using the system
  * C compiler as the linker driver. */
+/* Links a shared object from one object file (with libm; no runtime needed). */
+tdm_status cg_link_shared(const char *obj_path, const char *out_path);
+
 tdm_status cg_link_executable(const char *obj_path, const char *out_path, int llm);
 
 #endif

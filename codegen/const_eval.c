@@ -11,7 +11,7 @@
 
 int ce_can_fold(tdm_op_kind kind) {
   return kind == TDM_OP_TRANSPOSE || kind == TDM_OP_RESHAPE || kind == TDM_OP_CONVERT ||
-         kind == TDM_OP_CONCAT;
+         kind == TDM_OP_CONCAT || kind == TDM_OP_MUL;
 }
 
 static void strides_of(const tdm_shape *s, int64_t *strides) {
@@ -103,6 +103,42 @@ static void concat(const uint8_t *a, const tdm_type *at, const uint8_t *b, const
   }
 }
 
+/* Strides of `in` seen from the output's dims (right-aligned, 0 where it broadcasts). */
+static void broadcast_strides(const tdm_shape *in, const tdm_shape *out, int64_t *st) {
+  int64_t own[TDM_MAX_RANK];
+  strides_of(in, own);
+  for (int d = 0; d < out->rank; d++) {
+    int k = d - (out->rank - in->rank);
+    st[d] = k < 0 || in->dim[k] == 1 ? 0 : own[k];
+  }
+}
+
+/* Elementwise product with broadcasting, in the generated code's arithmetic: a
+ * float product rounded once to the result type (exact in double for f32), a
+ * wrapping integer product. */
+static void multiply(const uint8_t *a, const tdm_type *at, const uint8_t *b, const tdm_type *bt, uint8_t *out,
+                     const tdm_type *ot) {
+  int rank = ot->shape.rank;
+  int64_t sa[TDM_MAX_RANK], sb[TDM_MAX_RANK], idx[TDM_MAX_RANK] = {0}, numel = 1, ia = 0, ib = 0;
+  broadcast_strides(&at->shape, &ot->shape, sa);
+  broadcast_strides(&bt->shape, &ot->shape, sb);
+  for (int d = 0; d < rank; d++) numel *= ot->shape.dim[d];
+  size_t wa = tandem_dtype_size(at->dtype), wb = tandem_dtype_size(bt->dtype), wo = tandem_dtype_size(ot->dtype);
+  int is_float = tdm_dtype_is_float(ot->dtype);
+  for (int64_t i = 0; i < numel; i++) {
+    const uint8_t *pa = a + (size_t)ia * wa, *pb = b + (size_t)ib * wb;
+    if (is_float) store(out + (size_t)i * wo, ot->dtype, load(pa, at->dtype) * load(pb, bt->dtype), 0, 1);
+    else store(out + (size_t)i * wo, ot->dtype, 0,
+               (int64_t)((uint64_t)load_int(pa, at->dtype) * (uint64_t)load_int(pb, bt->dtype)), 0);
+    for (int d = rank - 1; d >= 0; d--) {
+      ia += sa[d], ib += sb[d];
+      if (++idx[d] < ot->shape.dim[d]) break;
+      ia -= sa[d] * idx[d], ib -= sb[d] * idx[d];
+      idx[d] = 0;
+    }
+  }
+}
+
 tdm_status ce_eval(tdm_op_kind kind, const tdm_attrs *attrs, const uint8_t *const *ins,
                    const tdm_type *in_types, int n, const tdm_type *out_type,
                    uint8_t **out_data, size_t *out_size) {
@@ -119,6 +155,10 @@ tdm_status ce_eval(tdm_op_kind kind, const tdm_attrs *attrs, const uint8_t *cons
     case TDM_OP_CONCAT:
       if (n != 2) goto unsupported;
       concat(ins[0], &in_types[0], ins[1], &in_types[1], attrs->axis, out);
+      break;
+    case TDM_OP_MUL:
+      if (n != 2) goto unsupported;
+      multiply(ins[0], &in_types[0], ins[1], &in_types[1], out, out_type);
       break;
     default: goto unsupported;
   }

@@ -382,6 +382,39 @@ tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights 
   return verify(m);
 }
 
+/* void SYMBOL(const void *weights, void *const *buffers): buffers are the entry's
+ * inputs, states and outputs in that order (any count, for in-process callers). */
+tdm_status cg_add_packed_entry(tdm_session *s, cg_module *m, const cg_weights *w, const char *function,
+                               const char *symbol) {
+  desc_builder b = {m->mod, m->ctx, LLVMInt32TypeInContext(m->ctx), LLVMInt64TypeInContext(m->ctx),
+                    LLVMPointerTypeInContext(m->ctx, 0), s->model_name, 0};
+  const tdm_entry *e = tdm_session_entry(s, function);
+  if (!e) return TDM_INTERNAL("the lowered module has no @%s", function);
+  LLVMValueRef run;
+  TDM_TRY(bare_entry(&b, e, w->size, &run));
+  LLVMTypeRef params[2] = {b.ptr, b.ptr};
+  LLVMValueRef f = LLVMAddFunction(m->mod, symbol, LLVMFunctionType(LLVMVoidTypeInContext(m->ctx), params, 2, 0));
+  LLVMBuilderRef ir = LLVMCreateBuilderInContext(m->ctx);
+  LLVMPositionBuilderAtEnd(ir, LLVMAppendBasicBlockInContext(m->ctx, f, "entry"));
+  int nargs = 1 + e->ninputs + e->nstates + e->noutputs;
+  LLVMValueRef *args = calloc((size_t)nargs, sizeof *args);
+  if (!args) {
+    LLVMDisposeBuilder(ir);
+    return TDM_INTERNAL("out of memory");
+  }
+  args[0] = LLVMGetParam(f, 0);
+  for (int i = 1; i < nargs; i++) {
+    LLVMValueRef idx = LLVMConstInt(b.i64, (unsigned long long)(i - 1), 0);
+    LLVMValueRef slot = LLVMBuildGEP2(ir, b.ptr, LLVMGetParam(f, 1), &idx, 1, "");
+    args[i] = LLVMBuildLoad2(ir, b.ptr, slot, "");
+  }
+  LLVMBuildCall2(ir, LLVMGlobalGetValueType(run), run, args, (unsigned)nargs, "");
+  LLVMBuildRetVoid(ir);
+  LLVMDisposeBuilder(ir);
+  free(args);
+  return verify(m);
+}
+
 tdm_status cg_optimize(cg_module *m, int opt_level) {
   char passes[32];
   snprintf(passes, sizeof passes, "default<O%d>", opt_level < 0 ? 0 : opt_level > 3 ? 3 : opt_level);

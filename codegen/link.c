@@ -46,6 +46,28 @@ static tdm_status find_runtime_dir(char *out, size_t n) {
   return TDM_INTERNAL("cannot find libtandem_runtime.a and libtandem_main.a (set TANDEM_RUNTIME_DIR to the folder that has them)");
 }
 
+static tdm_status run_linker(char **argv, const char *out_path) {
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+  if (rc != 0) return TDM_INTERNAL("cannot run the linker '%s': %s (set TANDEM_CC)", argv[0], strerror(rc));
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return TDM_INTERNAL("waiting for the linker: %s", strerror(errno));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return TDM_INTERNAL("linking %s with '%s' failed", out_path, argv[0]);
+  return NULL;
+}
+
+static const char *c_compiler(void) {
+  const char *cc = getenv("TANDEM_CC");
+  return cc && *cc ? cc : "cc";
+}
+
+tdm_status cg_link_shared(const char *obj_path, const char *out_path) {
+  char *argv[] = {(char *)c_compiler(), "-shared", "-o", (char *)out_path, (char *)obj_path, "-lm", NULL};
+  return run_linker(argv, out_path);
+}
+
 tdm_status cg_link_executable(const char *obj_path, const char *out_path, int llm) {
   char dir[PATH_MAX];
   TDM_TRY(find_runtime_dir(dir, sizeof dir));
@@ -53,21 +75,11 @@ tdm_status cg_link_executable(const char *obj_path, const char *out_path, int ll
   snprintf(main_lib, sizeof main_lib, "%s/%s", dir, llm ? "libtandem_llm_main.a" : "libtandem_main.a");
   snprintf(llm_lib, sizeof llm_lib, "%s/libtandem_llm.a", dir);
   snprintf(rt_lib, sizeof rt_lib, "%s/libtandem_runtime.a", dir);
-  const char *cc = getenv("TANDEM_CC");
-  if (!cc || !*cc) cc = "cc";
+  const char *cc = c_compiler();
   /* Plain: model.o libtandem_main.a libtandem_runtime.a -lm.
    * LLM:   model.o libtandem_llm_main.a libtandem_llm.a libtandem_runtime.a -lpcre2-8 -lm. */
   char *plain[] = {(char *)cc, "-o", (char *)out_path, (char *)obj_path, main_lib, rt_lib, "-lm", NULL};
   char *with_llm[] = {(char *)cc, "-o", (char *)out_path, (char *)obj_path, main_lib, llm_lib, rt_lib,
                       "-lpcre2-8", "-lm", NULL};
-  char **argv = llm ? with_llm : plain;
-  pid_t pid;
-  int rc = posix_spawnp(&pid, cc, NULL, NULL, argv, environ);
-  if (rc != 0) return TDM_INTERNAL("cannot run the linker '%s': %s (set TANDEM_CC)", cc, strerror(rc));
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return TDM_INTERNAL("waiting for the linker: %s", strerror(errno));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return TDM_INTERNAL("linking %s with '%s' failed", out_path, cc);
-  return NULL;
+  return run_linker(llm ? with_llm : plain, out_path);
 }

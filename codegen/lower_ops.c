@@ -652,6 +652,25 @@ static name lower_concat(lw_helper *h, const tdm_attrs *at) {
   return acc;
 }
 
+/* A contiguous range along one axis: tensor.extract_slice (a view once bufferized). */
+static name lower_slice(lw_helper *h, const tdm_attrs *at) {
+  const tdm_type *in = &h->args[0], *out = &h->result;
+  name n = fresh(h);
+  strbuf *sb = &h->body;
+  EMIT(h, "%s = tensor.extract_slice %%a0[", n.s);
+  for (int d = 0; d < in->shape.rank; d++) sb_printf(sb, d ? ", %lld" : "%lld", (long long)(d == at->axis ? at->start : 0));
+  sb_puts(sb, "] [");
+  for (int d = 0; d < out->shape.rank; d++) sb_printf(sb, d ? ", %lld" : "%lld", (long long)out->shape.dim[d]);
+  sb_puts(sb, "] [");
+  for (int d = 0; d < out->shape.rank; d++) sb_puts(sb, d ? ", 1" : "1");
+  sb_puts(sb, "] : ");
+  put_tensor(h, in);
+  sb_puts(sb, " to ");
+  put_tensor(h, out);
+  sb_puts(sb, "\n");
+  return n;
+}
+
 typedef struct gather_ctx {
   const tdm_attrs *at;
   const tdm_type *data, *idx, *out;
@@ -1191,6 +1210,7 @@ tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operand
     case TDM_OP_RESHAPE: r = lower_reshape(h); break;
     case TDM_OP_TRANSPOSE: r = lower_transpose(h, attrs); break;
     case TDM_OP_CONCAT: r = lower_concat(h, attrs); break;
+    case TDM_OP_SLICE: r = lower_slice(h, attrs); break;
     case TDM_OP_GATHER: r = lower_gather(h, attrs); break;
     case TDM_OP_MATMUL: r = packed_b ? lower_matmul_packed(h, hs) : lower_matmul(h, hs, attrs); break;
     case TDM_OP_RMS_NORM: r = lower_rms_norm(h, attrs); break;

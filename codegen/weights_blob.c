@@ -10,7 +10,12 @@ tdm_status cg_weights_build(const tdm_session *s, cg_weights *out) {
   memset(out, 0, sizeof *out);
   out->size = s->blob_size;
   if (out->size) {
-    out->data = calloc(1, out->size);
+    /* 64-byte aligned, as the weights data section is wherever the runtime maps it,
+     * so that code loaded in process (tools/lp_auto.c) can read the blob in place. */
+    void *p = NULL;
+    if (posix_memalign(&p, TDM_WEIGHT_ALIGN, (size_t)out->size) != 0) p = NULL;
+    if (p) memset(p, 0, (size_t)out->size);
+    out->data = p;
     if (!out->data) return TDM_INTERNAL("out of memory for a %llu-byte weights blob",
                                         (unsigned long long)out->size);
   }

@@ -16,7 +16,7 @@ static enum attr_kind kind_of_bit(unsigned bit) {
   switch (bit) {
     case TDM_A_NAME: case TDM_A_APPROX: case TDM_A_EPS_MODE: return K_STRING;
     case TDM_A_FILE: case TDM_A_OFFSET: case TDM_A_AXIS: case TDM_A_BATCH_DIMS:
-    case TDM_A_DIMS: case TDM_A_LAYER: return K_INT;
+    case TDM_A_DIMS: case TDM_A_LAYER: case TDM_A_START: return K_INT;
     case TDM_A_NORM_VAR: case TDM_A_KEEP_DIMS: case TDM_A_TRANSPOSE_A:
     case TDM_A_TRANSPOSE_B: return K_BOOL;
     case TDM_A_BETA: case TDM_A_MIN: case TDM_A_MAX: case TDM_A_EPS:
@@ -62,6 +62,7 @@ static slot slot_of(tdm_attrs *a, unsigned bit) {
     case TDM_A_SCALE: s.f64 = &a->scale; break;
     case TDM_A_DIMS: s.i64 = &a->dims; break;
     case TDM_A_LAYER: s.i64 = &a->layer; break;
+    case TDM_A_START: s.i64 = &a->start; break;
   }
   return s;
 }

@@ -86,6 +86,20 @@ int tdm_graph_blocks(MlirOperation module, MlirBlock *out, int max) {
   return n;
 }
 
+int tdm_graph_functions(MlirOperation module, MlirBlock *blocks, const char **names, int max) {
+  int n = 0;
+  MlirBlock body = mlirRegionGetFirstBlock(mlirOperationGetRegion(module, 0));
+  for (MlirOperation op = mlirBlockGetFirstOperation(body); !mlirOperationIsNull(op) && n < max;
+       op = mlirOperationGetNextInBlock(op)) {
+    MlirStringRef name = mlirIdentifierStr(mlirOperationGetName(op));
+    if (name.length != 9 || memcmp(name.data, "func.func", 9) != 0) continue;
+    MlirAttribute sym = mlirOperationGetAttributeByName(op, tdm_str("sym_name"));
+    blocks[n] = mlirRegionGetFirstBlock(mlirOperationGetRegion(op, 0));
+    names[n++] = mlirAttributeIsAString(sym) ? mlirStringAttrGetValue(sym).data : "?";
+  }
+  return n;
+}
+
 const char *tdm_weight_encoding(MlirOperation op) {
   MlirAttribute e = mlirOperationGetAttributeByName(op, tdm_str("encoding"));
   if (mlirAttributeIsNull(e) || !mlirAttributeIsAString(e)) return NULL;

@@ -12,12 +12,12 @@ const tdm_op_info tdm_op_infos[TDM_OP_COUNT] = {
 const char *const tdm_attr_names[TDM_A_COUNT] = {
     "name", "file", "offset", "value", "approximation", "beta", "min", "max", "axis",
     "axes", "eps", "normalize_variance", "eps_mode", "keep_dims", "perm", "batch_dims",
-    "transpose_a", "transpose_b", "freq_base", "dims", "layer", "scale",
+    "transpose_a", "transpose_b", "freq_base", "dims", "layer", "scale", "start",
 };
 
 _Static_assert(sizeof tdm_attr_names / sizeof tdm_attr_names[0] == TDM_A_COUNT,
                "one name per attribute bit");
-_Static_assert(TDM_A_SCALE == 1u << (TDM_A_COUNT - 1), "attribute bits are dense");
+_Static_assert(TDM_A_START == 1u << (TDM_A_COUNT - 1), "attribute bits are dense");
 
 tdm_op_kind tdm_op_kind_from_name(const char *name) {
   if (strncmp(name, "tdm.", 4) == 0) name += 4;

@@ -183,6 +183,18 @@ static tdm_status rms_norm(const tdm_type *x, const tdm_type *w, tdm_type *out) 
   return NULL;
 }
 
+/* The result type names the slice's size along `axis`. */
+static tdm_status slice(const tdm_type *in, const tdm_attrs *at, tdm_type *out) {
+  if (at->axis < 0 || at->axis >= in->shape.rank || out->shape.rank != in->shape.rank || out->dtype != in->dtype)
+    return bad_shapes("slice does not fit its input", in, out);
+  for (int d = 0; d < in->shape.rank; d++)
+    if (d != at->axis && out->shape.dim[d] != in->shape.dim[d]) return bad_shapes("slice changes another dim", in, out);
+  if (at->start < 0 || at->start + out->shape.dim[at->axis] > in->shape.dim[at->axis])
+    return TDM_BAD("slice [%lld, +%lld) is out of range for dim %lld", (long long)at->start,
+                   (long long)out->shape.dim[at->axis], (long long)in->shape.dim[at->axis]);
+  return NULL;
+}
+
 static int is_pos(const tdm_type *p) { return p->dtype == TANDEM_DTYPE_I32 && p->shape.rank == 0; }
 
 static tdm_status rope(const tdm_type *x, const tdm_type *p, const tdm_attrs *at, tdm_type *out) {
@@ -248,6 +260,7 @@ tdm_status tdm_infer(tdm_op_kind kind, const tdm_type *ops, int n, const tdm_att
     case TDM_OP_GATHER: return gather(&ops[0], &ops[1], at, out);
     case TDM_OP_MATMUL: return matmul(&ops[0], &ops[1], at, out);
     case TDM_OP_RMS_NORM: return rms_norm(&ops[0], &ops[1], out);
+    case TDM_OP_SLICE: return slice(&ops[0], at, out);
     case TDM_OP_ROPE: return rope(&ops[0], &ops[1], at, out);
     case TDM_OP_ATTENTION: return attention(ops, at, out);
     case TDM_OP_COUNT:

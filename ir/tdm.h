@@ -46,6 +46,7 @@
   X(RESHAPE, "reshape", 1, 1, 0)                                              \
   X(TRANSPOSE, "transpose", 1, 1, TDM_A_PERM)                                 \
   X(CONCAT, "concat", 2, 2, TDM_A_AXIS)                                      \
+  X(SLICE, "slice", 1, 1, TDM_A_AXIS | TDM_A_START)                           \
   X(GATHER, "gather", 2, 2, TDM_A_AXIS | TDM_A_BATCH_DIMS)                    \
   X(MATMUL, "matmul", 2, 2, TDM_A_TRANSPOSE_A | TDM_A_TRANSPOSE_B)                \
   X(RMS_NORM, "rms_norm", 2, 2, TDM_A_EPS)                                    \
@@ -84,7 +85,8 @@ enum {
   TDM_A_DIMS = 1u << 19,       /* i64 */
   TDM_A_LAYER = 1u << 20,      /* i64 */
   TDM_A_SCALE = 1u << 21,      /* f32 */
-  TDM_A_COUNT = 22
+  TDM_A_START = 1u << 22,      /* i64 */
+  TDM_A_COUNT = 23
 };
 
 typedef struct tdm_op_info {
@@ -153,7 +155,7 @@ typedef struct tdm_attrs {
   int nperm;
   int normalize_variance, keep_dims, transpose_a, transpose_b;
   double freq_base, scale;
-  int64_t dims, layer;
+  int64_t dims, layer, start;
 } tdm_attrs;
 
 /* Derives the result type of `kind` from its operands and attributes. For ops whose
@@ -201,9 +203,17 @@ const char *tdm_weight_encoding(MlirOperation weight_op);
 /* Bytes `numel` elements take in `encoding` (whole blocks); 0 if unknown or ragged. */
 uint64_t tdm_encoding_bytes(const char *encoding, int64_t numel);
 
+/* Removes tdm ops whose result is unused (last to first, so chains go at once). */
+tdm_status tdm_block_remove_dead(MlirBlock block);
+/* Reorders the block's ops so that every op follows its operands' definitions,
+ * keeping the existing order wherever it already is one (the terminator stays last). */
+tdm_status tdm_block_sort(MlirBlock block);
+
 /* The bodies of the module's func.funcs (the graph's entry points), in order;
  * returns how many (at most `max`). */
 int tdm_graph_blocks(MlirOperation module, MlirBlock *out, int max);
+/* The same with each function's name (borrowed from the IR). */
+int tdm_graph_functions(MlirOperation module, MlirBlock *blocks, const char **names, int max);
 
 /* Small helpers over the C API. */
 MlirStringRef tdm_str(const char *s);

@@ -219,6 +219,17 @@ irdl.dialect @tdm {
     irdl.operands(lhs: %a, rhs: %b)
     irdl.results(result: %r)
   }
+  // input[..., start : start + size, ...] along `axis` (fused GEMMs split their
+  // result with it).
+  irdl.operation @slice {
+    %a = irdl.base "!builtin.tensor"
+    %r = irdl.base "!builtin.tensor"
+    %axis = irdl.base "#builtin.integer"
+    %start = irdl.base "#builtin.integer"
+    irdl.attributes { "axis" = %axis, "start" = %start }
+    irdl.operands(input: %a)
+    irdl.results(result: %r)
+  }
   // OpenVINO Gather-8: negative indices count from the end; an index out of range
   // gives zeros.
   irdl.operation @gather {

@@ -73,38 +73,13 @@ static tdm_status rewrite(MlirBlock block, MlirOperation op, int *changed) {
   return NULL;
 }
 
-/* Removes tdm ops without uses, last to first, so chains go in one sweep. */
-static tdm_status remove_dead(MlirBlock block) {
-  int n = 0, cap = 256;
-  MlirOperation *ops = malloc(sizeof *ops * (size_t)cap);
-  if (!ops) return TDM_INTERNAL("out of memory");
-  for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
-       op = mlirOperationGetNextInBlock(op)) {
-    if (n == cap) {
-      MlirOperation *grown = realloc(ops, sizeof *ops * (size_t)(cap *= 2));
-      if (!grown) {
-        free(ops);
-        return TDM_INTERNAL("out of memory");
-      }
-      ops = grown;
-    }
-    ops[n++] = op;
-  }
-  for (int i = n - 1; i >= 0; i--)
-    if (tdm_op_kind_of(ops[i]) != TDM_OP_NONE &&
-        mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(ops[i], 0))))
-      mlirOperationDestroy(ops[i]);
-  free(ops);
-  return NULL;
-}
-
 static tdm_status simplify_block(MlirBlock block) {
   for (int round = 0, changed = 1; changed && round < 8; round++) {
     changed = 0;
     for (MlirOperation op = mlirBlockGetFirstOperation(block); !mlirOperationIsNull(op);
          op = mlirOperationGetNextInBlock(op))
       if (tdm_op_kind_of(op) != TDM_OP_NONE) TDM_TRY(tdm_op_error(op, rewrite(block, op, &changed)));
-    TDM_TRY(remove_dead(block));
+    TDM_TRY(tdm_block_remove_dead(block));
   }
   return NULL;
 }
