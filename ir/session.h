@@ -50,6 +50,15 @@ typedef struct tdm_entry {
 
 #define TDM_MAX_ENTRIES 8
 
+/* Counts in the graph function that runs once per generated token (@decode for an
+ * LLM, else the first function), before layer-parallel and after fuse-gemm. */
+typedef struct tdm_lp_stats {
+  int pairs;                        /* pairs rewritten */
+  int gemms_before, gemms_after;    /* tdm.matmul ops */
+  int syncs_before, syncs_after;    /* points where the residual stream must be whole: one per
+                                     * residual add, one per branch kind of a pair */
+} tdm_lp_stats;
+
 typedef struct tdm_session {
   MlirContext ctx;
   tdm_weight_file *files; /* source files first (their indices are the IR's), then derived */
@@ -64,6 +73,11 @@ typedef struct tdm_session {
   int vector_bits;       /* the target's widest vectors (256: AVX2, 512: AVX-512) */
   int llm_ctx;           /* LLMs: KV cache positions (0: the frontend's default) */
   int llm_prefill;       /* LLMs: tokens per prefill call (0: default) */
+  /* Layer parallelism (passes/layer_parallel.c): layers [lp_start, lp_end) of the
+   * residual stream run as pairs (lp_start, lp_start + 1), ...; equal: none. */
+  int lp_start, lp_end;
+  int no_fuse_gemm;      /* --fuse-gemm=off: passes/fuse_gemm.c leaves the graph alone */
+  tdm_lp_stats lp_stats; /* what the two passes did, for the summary and report */
   /* The entry points' signatures, recorded by lower-graph. */
   tdm_entry entries[TDM_MAX_ENTRIES];
   int nentries;

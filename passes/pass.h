@@ -26,13 +26,16 @@ tdm_status tdm_session_take_pass_error(tdm_session *s);
 /* The passes, one per file. */
 MlirPass tdm_pass_verify_graph(tdm_session *s);    /* passes/verify_graph.c */
 MlirPass tdm_pass_simplify_graph(tdm_session *s);  /* passes/simplify_graph.c */
+MlirPass tdm_pass_layer_parallel(tdm_session *s);  /* passes/layer_parallel.c */
 MlirPass tdm_pass_matmul_layout(tdm_session *s);   /* passes/matmul_layout.c */
+MlirPass tdm_pass_fuse_gemm(tdm_session *s);       /* passes/fuse_gemm.c */
 MlirPass tdm_pass_lower_graph(tdm_session *s);     /* codegen/lower_graph.c */
 MlirPass tdm_pass_tile_and_vectorize(tdm_session *s); /* codegen/tile_and_vectorize.c */
 MlirPass tdm_pass_lower_vectors(tdm_session *s);      /* codegen/lower_vectors.c */
 MlirPass tdm_pass_copies_to_linalg(tdm_session *s);   /* codegen/copies_to_linalg.c */
 
-extern const tdm_pass_def tdm_verify_graph_def, tdm_simplify_graph_def, tdm_matmul_layout_def,
+extern const tdm_pass_def tdm_verify_graph_def, tdm_simplify_graph_def, tdm_layer_parallel_def,
+    tdm_matmul_layout_def, tdm_fuse_gemm_def,
     tdm_lower_graph_def,
     tdm_tile_and_vectorize_def, tdm_lower_vectors_def, tdm_copies_to_linalg_def;
 

@@ -105,7 +105,9 @@ static void build(builder *b) {
   b->phase = TDM_PHASE_GRAPH;
   own(b, tdm_pass_verify_graph, &tdm_verify_graph_def);
   own(b, tdm_pass_simplify_graph, &tdm_simplify_graph_def);
+  own(b, tdm_pass_layer_parallel, &tdm_layer_parallel_def);
   own(b, tdm_pass_matmul_layout, &tdm_matmul_layout_def);
+  own(b, tdm_pass_fuse_gemm, &tdm_fuse_gemm_def);
   phase_end(b); /* graph */
 
   own(b, tdm_pass_lower_graph, &tdm_lower_graph_def);

@@ -16,7 +16,9 @@
 #include "codegen/codegen.h"
 #include "frontend/frontend.h"
 #include "mlir-c/BuiltinAttributes.h"
+#include "passes/lp.h"
 #include "passes/pipeline.h"
+#include "tools/lp_auto.h"
 
 typedef enum emit_kind { EMIT_EXE, EMIT_OBJ, EMIT_LIB, EMIT_MLIR, EMIT_LLVM, EMIT_COUNT } emit_kind;
 static const char *const emit_names[EMIT_COUNT] = {"exe", "obj", "lib", "mlir", "llvm"};
@@ -33,7 +35,14 @@ typedef struct options {
   int depfile;              /* -MD */
   int ctx, prefill;         /* LLMs: --ctx, --prefill-tokens */
   const char *depfile_path; /* -MF PATH (default: OUTPUT.d) */
+  int lp;                   /* LP_OFF, LP_WINDOW (lp_start:lp_end) or LP_AUTO */
+  int lp_start, lp_end;
+  int lp_list;              /* --lp-list: print the layers and stop */
+  int no_fuse_gemm;
+  lp_auto_options lp_auto;  /* --lp=auto's calibration, budget, report */
 } options;
+
+enum { LP_OFF, LP_WINDOW, LP_AUTO };
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -50,6 +59,18 @@ static void usage(FILE *out) {
           "  --prefill-tokens=N       LLMs: tokens per prefill call (default 64)\n"
           "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
           "                           every file the compile read, for Make and Ninja\n"
+          "\n"
+          "Layer parallelism (arXiv 2502.02790)\n"
+          "  --lp=off|auto|START:END  run layers START..END-1 as parallel pairs (START, START+1), ...;\n"
+          "                           auto: choose the window by calibration (LLMs); default off\n"
+          "  --lp-list                print the residual layers found, the pairs possible, and why\n"
+          "                           any candidate was rejected; then stop\n"
+          "  --lp-calibration=FILE    auto: text to calibrate on (default: a built-in English text)\n"
+          "  --lp-budget=P            auto: largest perplexity increase allowed, percent (default 5)\n"
+          "  --lp-tokens=N            auto: tokens to score pairs on, and as many to test windows\n"
+          "                           on (default 512 each)\n"
+          "  --lp-report=FILE.json    write the scores, candidates and choice (and FILE.svg, a chart)\n"
+          "  --fuse-gemm=off          keep every GEMM as the model has it (default on)\n"
           "\n"
           "Target\n"
           "  --target-cpu=CPU         LLVM CPU name (default: host)\n"
@@ -84,12 +105,39 @@ static const char *value_of(const char *arg, const char *flag) {
   return strncmp(arg, flag, n) == 0 && arg[n] == '=' ? arg + n + 1 : NULL;
 }
 
+/* --lp=off | auto | START:END (END exclusive, START..END-1 an even number of layers). */
+static tdm_status parse_lp(const char *v, options *o) {
+  if (strcmp(v, "off") == 0) {
+    o->lp = LP_OFF;
+    return NULL;
+  }
+  if (strcmp(v, "auto") == 0) {
+    o->lp = LP_AUTO;
+    return NULL;
+  }
+  char *end, *end2;
+  long a = strtol(v, &end, 10);
+  if (end == v || *end != ':' || !isdigit((unsigned char)end[1]))
+    return usage_error("--lp=%s: expected off, auto, or START:END (layers START..END-1)", v);
+  long b = strtol(end + 1, &end2, 10);
+  if (*end2 || a < 0 || b < a || b > 100000)
+    return usage_error("--lp=%s: expected off, auto, or START:END with 0 <= START <= END", v);
+  if ((b - a) % 2)
+    return usage_error("--lp=%s: the window must hold an even number of layers (pairs)", v);
+  o->lp = LP_WINDOW;
+  o->lp_start = (int)a;
+  o->lp_end = (int)b;
+  return NULL;
+}
+
 /* Returns 1 when the command is handled (--help, --version, --list-passes). */
 static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
   memset(o, 0, sizeof *o);
   o->emit = -1;
   o->compile_to = -1;
   o->target.opt_level = 3;
+  o->lp_auto.budget = 5.0;
+  o->lp_auto.tokens = 512;
   *done = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v;
@@ -147,6 +195,29 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if (strcmp(a, "-MF") == 0) {
       if (++i == argc) return usage_error("-MF needs a path%s", "");
       o->depfile_path = argv[i];
+    } else if ((v = value_of(a, "--lp"))) {
+      TDM_TRY(parse_lp(v, o));
+    } else if (strcmp(a, "--lp-list") == 0) {
+      o->lp_list = 1;
+    } else if ((v = value_of(a, "--lp-calibration"))) {
+      if (!*v) return usage_error("--lp-calibration needs a file%s", "");
+      o->lp_auto.calibration = v;
+    } else if ((v = value_of(a, "--lp-budget"))) {
+      char *end;
+      double p = strtod(v, &end);
+      if (end == v || *end || !(p >= 0 && p <= 1000)) return usage_error("--lp-budget=%s: expected a percentage from 0 to 1000", v);
+      o->lp_auto.budget = p;
+    } else if ((v = value_of(a, "--lp-tokens"))) {
+      char *end;
+      long n = strtol(v, &end, 10);
+      if (*end || n < 16 || n > (1 << 20)) return usage_error("--lp-tokens=%s: expected a count from 16 to 1048576", v);
+      o->lp_auto.tokens = (int)n;
+    } else if ((v = value_of(a, "--lp-report"))) {
+      if (!*v) return usage_error("--lp-report needs a file%s", "");
+      o->lp_auto.report = v;
+    } else if ((v = value_of(a, "--fuse-gemm"))) {
+      if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--fuse-gemm=%s: expected on or off", v);
+      o->no_fuse_gemm = strcmp(v, "off") == 0;
     } else if ((v = value_of(a, "--name"))) {
       o->name = v;
     } else if (a[0] == '-' && a[1]) {
@@ -243,6 +314,8 @@ typedef struct job {
   tdm_outputs *outs;
   const char *output;   /* final path, or "-" */
   strbuf stem;          /* for .h and .weights */
+  lp_auto_result lp;    /* --lp=auto's measurements */
+  int lp_measured;
 } job;
 
 static void write_ref(MlirStringRef s, void *fp) { fwrite(s.data, 1, s.length, fp); }
@@ -484,19 +557,69 @@ static tdm_status read_llm_attribute(job *j) {
   return NULL;
 }
 
+/* The layer-parallelism summary line and --lp-report, once the passes have run. */
+static tdm_status finish_lp(job *j) {
+  const options *o = j->o;
+  const tdm_session *s = j->s;
+  const tdm_lp_stats *st = &s->lp_stats;
+  if (o->lp != LP_OFF) {
+    strbuf line;
+    sb_init(&line);
+    if (s->lp_start < s->lp_end)
+      sb_printf(&line, "layers %d..%d run as %d parallel pairs", s->lp_start, s->lp_end - 1, st->pairs);
+    else
+      sb_puts(&line, "no layers paired");
+    sb_printf(&line, "; GEMMs per token %d -> %d, residual sync points %d -> %d", st->gemms_before, st->gemms_after,
+              st->syncs_before, st->syncs_after);
+    if (j->lp_measured) {
+      const lp_auto_result *r = &j->lp;
+      const lp_candidate *c = NULL;
+      for (int i = 0; i < r->ncands; i++)
+        if (r->cands[i].start == r->start && r->cands[i].end == r->end) c = &r->cands[i];
+      if (c)
+        sb_printf(&line, " (auto: held-out perplexity %.3f -> %.3f, %+.2f%% within the %g%% budget; %d candidates, %.0f s)",
+                  r->base_ppl, c->ppl, c->ppl_increase, o->lp_auto.budget, r->ncands, r->seconds);
+      else
+        sb_printf(&line, " (auto: no window within the %g%% perplexity budget; %d candidates, %.0f s)",
+                  o->lp_auto.budget, r->ncands, r->seconds);
+    }
+    fprintf(stderr, "tandemc: %s\n", sb_str(&line));
+    sb_free(&line);
+  }
+  if (!o->lp_auto.report) return NULL;
+  return lp_report_write(j->outs, o->lp_auto.report, o->input, &o->lp_auto, j->lp_measured ? &j->lp : NULL,
+                         s->lp_start, s->lp_end, st);
+}
+
 static tdm_status run_job(job *j) {
   options *o = j->o;
   TDM_TRY(fe_import(j->s, o->input, &j->module));
   TDM_TRY(check_outputs(j)); /* now that the weight files are known */
   TDM_TRY(read_llm_attribute(j));
+  if (o->lp_list) {
+    /* What layer-parallel sees: the graph after verify-graph and simplify-graph. */
+    tdm_pipeline_options po = {.stop_after = TDM_PHASE_GRAPH};
+    j->s->lp_start = j->s->lp_end = 0;
+    j->s->no_fuse_gemm = 1;
+    TDM_TRY(tdm_pipeline_run(j->s, j->module, &po));
+    return tdm_layer_parallel_list(mlirModuleGetOperation(j->module), stdout);
+  }
+  if (o->lp == LP_AUTO) {
+    TDM_TRY(lp_auto_choose(o->input, &o->lp_auto, &o->target, &j->lp));
+    j->lp_measured = 1;
+    j->s->lp_start = j->lp.start;
+    j->s->lp_end = j->lp.end;
+  }
   int text = o->emit == EMIT_MLIR || (o->compile_to >= 0 && o->compile_to < TDM_PHASE_LLVM_IR);
   if (text) {
     tdm_pipeline_options po = o->pipeline;
     po.stop_after = o->compile_to >= 0 ? (tdm_phase)o->compile_to : TDM_PHASE_GRAPH;
     TDM_TRY(tdm_pipeline_run(j->s, j->module, &po));
-    return emit_mlir_text(j);
+    TDM_TRY(emit_mlir_text(j));
+  } else {
+    TDM_TRY(compile_native(j));
   }
-  return compile_native(j);
+  return finish_lp(j);
 }
 
 int main(int argc, char **argv) {
@@ -533,6 +656,8 @@ int main(int argc, char **argv) {
     j.s->vector_bits = cg_vector_bits(&o.target);
     j.s->llm_ctx = o.ctx;
     j.s->llm_prefill = o.prefill;
+    j.s->no_fuse_gemm = o.no_fuse_gemm;
+    if (o.lp == LP_WINDOW) j.s->lp_start = o.lp_start, j.s->lp_end = o.lp_end;
   }
   if (!st) {
     j.outs = tdm_outputs_create();
@@ -544,6 +669,7 @@ int main(int argc, char **argv) {
   tdm_outputs_destroy(j.outs);
   if (!mlirModuleIsNull(j.module)) mlirModuleDestroy(j.module);
   tdm_session_destroy(j.s);
+  if (j.lp_measured) lp_auto_result_free(&j.lp);
   sb_free(&j.stem);
   sb_free(&out);
   if (st) return fail(st);

@@ -24,6 +24,12 @@ numpy shape [out, in], i.e. GGUF ne = [in, out]):
       x    = x + Wdown (silu(Wgate h) * (Wup h))
     logits = W_out (rmsnorm(x) * output_norm),  W_out = output.weight or token_embd (tied)
 
+With --lp START:END, layers i, i+1 (i = START, START+2, ... < END) run as a parallel
+pair (arXiv 2502.02790): with A_l and M_l the two residual branches of layer l above,
+    h = x + A_i(x) + A_{i+1}(x)
+    x = h + M_i(h) + M_{i+1}(h)
+each branch with its own norms and weights.
+
 rope_normal (llama.cpp LLAMA_ROPE_TYPE_NORM, what the llama arch uses): within each head,
 the pairs (2i, 2i+1) for i < n_rot/2 rotate by theta_i = p * base^(-2i/n_rot)
 (divided by rope_freqs.weight[i] when the model has it, by the linear scaling factor
@@ -166,8 +172,9 @@ _ACT = {"F32": None, "F16": _to_f16, "BF16": _to_bf16, "Q8_0": _to_q8, "Q4_0": _
         "Q4_1": _to_q8, "Q5_0": _to_q8, "Q5_1": _to_q8}
 
 
-def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_llamacpp=False):
+def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_llamacpp=False, lp=None):
     """Logits [n, n_vocab] for `ids` fed from position 0. `weights` overrides m.w.
+    lp=(start, end): layers start..end-1 run as parallel pairs (see the module doc).
 
     emulate_llamacpp (validation only, never a reference): round as llama.cpp's CPU
     backend does by default — matmul activations converted to the weight type's
@@ -206,8 +213,7 @@ def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_
     hd, hdv = m.head_dim, m.head_dim_v
     group = m.n_head // m.n_head_kv
     mask = np.triu(np.full((n, n), -np.inf, dtype=dtype), k=1)
-    x = W["token_embd.weight"][ids].astype(dtype)
-    for l in range(m.n_layer):
+    def attention(l, x):
         b = f"blk.{l}."
         h = rmsnorm(x, g(b + "attn_norm.weight"), m.eps)
         q, k, v = mm(h, b + "attn_q.weight"), mm(h, b + "attn_k.weight"), mm(h, b + "attn_v.weight")
@@ -231,11 +237,28 @@ def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_
         bo = g(b + "attn_output.bias")
         if bo is not None:
             o += bo
-        x = x + o
+        return o
+
+    def mlp(l, x):
+        b = f"blk.{l}."
         h = rmsnorm(x, g(b + "ffn_norm.weight"), m.eps)
         gate = mm(h, b + "ffn_gate.weight")
         up = mm(h, b + "ffn_up.weight")
-        x = x + mm(gate / (1.0 + np.exp(-gate)) * up, b + "ffn_down.weight")
+        return mm(gate / (1.0 + np.exp(-gate)) * up, b + "ffn_down.weight")
+
+    x = W["token_embd.weight"][ids].astype(dtype)
+    lp_start, lp_end = lp if lp else (0, 0)
+    l = 0
+    while l < m.n_layer:
+        if lp_start <= l and l + 1 < lp_end:
+            # Layers l and l + 1 as a parallel pair (arXiv 2502.02790).
+            h = x + attention(l, x) + attention(l + 1, x)
+            x = h + mlp(l, h) + mlp(l + 1, h)
+            l += 2
+            continue
+        x = x + attention(l, x)
+        x = x + mlp(l, x)
+        l += 1
     x = rmsnorm(x, g("output_norm.weight"), m.eps)
     return mm(x, "output.weight" if "output.weight" in W else "token_embd.weight")
 
@@ -256,12 +279,15 @@ def main(argv=None):
     ap.add_argument("--ids", required=True, help="int32 .npy, shape [n] or [1, n]")
     ap.add_argument("--out", required=True, help="float32 .npy [n, n_vocab]")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    ap.add_argument("--lp", metavar="START:END",
+                    help="run layers START..END-1 as parallel pairs (START, START+1), ...")
     ap.add_argument("--emulate-llamacpp", action="store_true",
                     help="validation only: round like llama.cpp's CPU backend (see forward)")
     a = ap.parse_args(argv)
     m = Model(a.model)
     ids = load_ids(a.ids)
-    logits = forward(m, ids, np.dtype(a.dtype), emulate_llamacpp=a.emulate_llamacpp)
+    lp = tuple(int(v) for v in a.lp.split(":")) if a.lp else None
+    logits = forward(m, ids, np.dtype(a.dtype), emulate_llamacpp=a.emulate_llamacpp, lp=lp)
     np.save(a.out, logits.astype(np.float32))
     print(f"reference.py: {a.model}: {m.n_layer} layers, d {m.d}, heads {m.n_head}/{m.n_head_kv}, "
           f"vocab {m.n_vocab}, {'tied' if m.tied else 'separate'} output; "

@@ -3,6 +3,7 @@
 #   NAME.gguf           make_tiny_llama.py with the arguments in variants.txt
 #   ids.npy             80 int32 token ids (seed 1000), fed from position 0
 #   NAME.logits.npy     reference.py's float64 logits for ids.npy, stored as float32
+#   f32.lpS_E.logits.npy  the same with layers S..E-1 as parallel pairs (reference.py --lp)
 #   tokenize.ids        llama.cpp's ids for tokenize.txt (add_special, no parse_special)
 #                       when LLAMA_PYTHON (a python with llama-cpp-python) is given
 #
@@ -21,6 +22,10 @@ grep -v '^#' "$tiny/variants.txt" | while read -r name args; do
   # shellcheck disable=SC2086
   "$py" "$here/make_tiny_llama.py" --out "$tiny/$name.gguf" $args --selfcheck
   "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$tiny/ids.npy" --out "$tiny/$name.logits.npy"
+done
+for w in 0:4 1:3; do
+  "$py" "$here/reference.py" "$tiny/f32.gguf" --ids "$tiny/ids.npy" --lp "$w" \
+    --out "$tiny/f32.lp$(echo "$w" | tr : _).logits.npy"
 done
 if [ -n "$llpy" ]; then
   "$llpy" - "$here" "$tiny/f32.gguf" "$tiny/tokenize.txt" "$tiny/tokenize.ids" <<'PY'
