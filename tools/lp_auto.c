@@ -125,7 +125,6 @@ static void run_tokens(runner *r, const int32_t *ids, int n, chunk_fn fn, void *
       *r->pos = c;
       r->code.fn(r->code.weights.data, r->bufs);
       fn(r, ids + s0 + c, m, c, user);
-      (void)len;
     }
   }
 }
