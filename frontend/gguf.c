@@ -163,8 +163,7 @@ static tdm_status read_tensor(cursor *c, gguf_tensor *t) {
   return NULL;
 }
 
-tdm_status gguf_parse(const char *path, const uint8_t *data, size_t size, gguf_file *out) {
-  memset(out, 0, sizeof *out);
+static tdm_status parse(const char *path, const uint8_t *data, size_t size, gguf_file *out) {
   out->path = path;
   out->data = data;
   out->size = size;
@@ -209,6 +208,13 @@ tdm_status gguf_parse(const char *path, const uint8_t *data, size_t size, gguf_f
     t->offset += out->data_offset;
   }
   return NULL;
+}
+
+tdm_status gguf_parse(const char *path, const uint8_t *data, size_t size, gguf_file *out) {
+  memset(out, 0, sizeof *out);
+  tdm_status st = parse(path, data, size, out);
+  if (st) gguf_free(out); /* what a partial parse allocated */
+  return st;
 }
 
 void gguf_free(gguf_file *f) {

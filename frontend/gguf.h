@@ -63,7 +63,8 @@ typedef struct gguf_file {
   uint64_t data_offset;
 } gguf_file;
 
-/* Parses the header, metadata and tensor infos of `data` (the whole file). */
+/* Parses the header, metadata and tensor infos of `data` (the whole file). On failure
+ * nothing is left allocated (gguf_free is still safe to call). */
 tdm_status gguf_parse(const char *path, const uint8_t *data, size_t size, gguf_file *out);
 void gguf_free(gguf_file *f);
 

@@ -350,20 +350,22 @@ static tdm_status string_array(const gguf_file *g, const char *key, int required
     return TDM_BAD("%s: metadata '%s' is not an array of strings", g->path, key);
   *out = calloc((size_t)kv->count + 1, sizeof **out);
   if (!*out) return TDM_INTERNAL("out of memory");
+  *n = (uint32_t)kv->count; /* set first: free_strings frees a partial copy */
   for (uint64_t i = 0; i < kv->count; i++)
     if (!((*out)[i] = dup_str(gguf_array_str(kv, i)))) return TDM_INTERNAL("out of memory");
-  *n = (uint32_t)kv->count;
   return NULL;
 }
 
-/* A numeric array of exactly `n` elements of `type`, or NULL when absent. */
-static tdm_status numeric_array(const gguf_file *g, const char *key, uint32_t type, uint32_t n, const void **out) {
+/* A copy of a numeric array of exactly `n` 4-byte elements of `type` (malloc'd), or
+ * NULL when absent. A copy, because in the file it need not be 4-byte aligned. */
+static tdm_status numeric_array(const gguf_file *g, const char *key, uint32_t type, uint32_t n, void **out) {
   *out = NULL;
   const gguf_kv *kv = gguf_find(g, key);
   if (!kv) return NULL;
   if (kv->type != GGUF_ARRAY || kv->elem_type != type || kv->count != n)
     return TDM_BAD("%s: metadata '%s' must be an array of %u numbers", g->path, key, n);
-  *out = kv->data; /* little-endian in the file, as on every host tandem targets */
+  if (!(*out = malloc(n ? (size_t)n * 4 : 1))) return TDM_INTERNAL("out of memory");
+  memcpy(*out, kv->data, (size_t)n * 4); /* little-endian in the file, as on every host tandem targets */
   return NULL;
 }
 
@@ -388,7 +390,7 @@ tdm_status fe_gguf_tokenizer(const char *path, const uint8_t *data, size_t size,
   else st = TDM_BAD("%s: tokenizer '%.*s' is not supported (gpt2 and llama are)", path, (int)model->v.s.len, model->v.s.data);
   if (!st) st = string_array(&g, "tokenizer.ggml.tokens", 1, &tokens, &ntok);
   if (!st) st = string_array(&g, "tokenizer.ggml.merges", spec.kind == TANDEM_TOKENIZER_BPE, &merges, &nmerge);
-  const void *scores = NULL, *types = NULL;
+  void *scores = NULL, *types = NULL;
   if (!st) st = numeric_array(&g, "tokenizer.ggml.scores", GGUF_FLOAT32, ntok, &scores);
   if (!st) st = numeric_array(&g, "tokenizer.ggml.token_type", GGUF_INT32, ntok, &types);
   const gguf_kv *p = gguf_find(&g, "tokenizer.ggml.pre"), *t = gguf_find(&g, "tokenizer.chat_template");
@@ -418,6 +420,8 @@ tdm_status fe_gguf_tokenizer(const char *path, const uint8_t *data, size_t size,
   }
   free_strings(tokens, ntok);
   free_strings(merges, nmerge);
+  free(scores);
+  free(types);
   free(pre);
   free(tmpl);
   gguf_free(&g);

@@ -69,12 +69,20 @@ _Static_assert(sizeof rt_npy_write_descrs / sizeof rt_npy_write_descrs[0] ==
                    TANDEM_DTYPE_COUNT,
                "one .npy descr per tandem_dtype");
 
-static tandem_status rt_npy_dtype_of(const char *path, const char *descr, int32_t *out) {
+static tandem_status rt_npy_dtype_of(const char *path, const char *file_descr, int32_t *out) {
   for (size_t i = 0; i < sizeof rt_npy_descrs / sizeof rt_npy_descrs[0]; i++)
-    if (strcmp(descr, rt_npy_descrs[i].descr) == 0) {
+    if (strcmp(file_descr, rt_npy_descrs[i].descr) == 0) {
       *out = rt_npy_descrs[i].dtype;
       return NULL;
     }
+  /* Quoted in a one-line message: anything unprintable becomes '?'. */
+  char descr[RT_NPY_TOKEN_MAX];
+  size_t n = 0;
+  for (; file_descr[n] && n < sizeof descr - 1; n++) {
+    unsigned char c = (unsigned char)file_descr[n];
+    descr[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+  }
+  descr[n] = 0;
   if (descr[0] == '>')
     return rt_status_make(TANDEM_INVALID_ARGUMENT,
                           "%s: big-endian data ('%s') is not supported; save it with "

@@ -36,6 +36,9 @@ tandem_status rt_status_makev(tandem_status_code code, const char *fmt, va_list 
   if (!status) return &rt_status_oom;
   char *text = (char *)(status + 1);
   if (vsnprintf(text, (size_t)len + 1, fmt, ap) < 0) strcpy(text, fmt);
+  /* One line, whatever file text a message quotes. */
+  for (char *p = text; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
   status->code = code;
   status->message = text;
   return status;

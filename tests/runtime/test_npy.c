@@ -96,6 +96,8 @@ static void test_npy_headers_bad(void) {
         TANDEM_INVALID_ARGUMENT, "be.npy: big-endian data ('>f4') is not supported");
   T_BAD("f8.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", 24,
         TANDEM_INVALID_ARGUMENT, "f8.npy: dtype '<f8' is not supported");
+  T_BAD("nl.npy", "{'descr': '<f4\n\x7f', 'fortran_order': False, 'shape': (3,), }", 12,
+        TANDEM_INVALID_ARGUMENT, "nl.npy: dtype '<f4?" "?' is not supported"); /* one line */
   T_BAD("rec.npy", "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3,), }", 12,
         TANDEM_INVALID_ARGUMENT, "rec.npy: structured dtypes are not supported");
   T_BAD("trunc.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 10,
@@ -275,6 +277,15 @@ static void test_npy_allocator(void) {
   CHECK(counts.live == 1 && counts.total == 1 && memcmp(a.data, t_six, 24) == 0);
   tandem_array_free(&a, &allocator);
   CHECK(counts.live == 0 && a.data == NULL);
+  /* A 1 KB file whose header claims 1 TiB (2^20 x 2^18 f32): an error before the
+   * allocator is asked for anything. */
+  static const unsigned char zeros[1024];
+  const char *huge = t_npy_raw("tib.npy", 1,
+                               "{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 262144), }",
+                               zeros, sizeof zeros);
+  CHECK_STATUS(tandem_npy_read(huge, &allocator, &a), TANDEM_DATA_LOSS,
+               "tib.npy: truncated: header says 1099511627776 bytes of data, file has 1024");
+  CHECK(counts.total == 1 && counts.live == 0);
 }
 
 void test_npy(void) {
