@@ -102,13 +102,21 @@ static void on_fatal_signal(int sig) {
   raise(sig);
 }
 
+/* A signal that tandemc was started ignoring (nohup, a script's background job)
+ * stays ignored: it would not have stopped the compile, so it must not now. */
+static void catch_signal(int sig) {
+  struct sigaction old;
+  if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) return;
+  signal(sig, on_fatal_signal);
+}
+
 static void track(char *path) {
   static int installed;
   if (!installed) {
     installed = 1;
-    signal(SIGINT, on_fatal_signal);
-    signal(SIGTERM, on_fatal_signal);
-    signal(SIGHUP, on_fatal_signal);
+    catch_signal(SIGINT);
+    catch_signal(SIGTERM);
+    catch_signal(SIGHUP);
   }
   for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
     if (!pending[i]) {
