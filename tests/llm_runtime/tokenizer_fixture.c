@@ -221,9 +221,39 @@ static void check_line(const tandem_tokenizer *tok, bool spm, char *line, int *c
   (*count)++;
 }
 
+/* test_llm_vocab --serialize FIXTURE OUT: the fixture's tokenizer, serialized as tandemc
+ * puts it into an object (tests/fuzz's tokenizer target reads SmolLM2's so). */
+static int serialize_to(const char *fixture_path, const char *out_path) {
+  size_t flen;
+  char *ftext = read_file(fixture_path, &flen);
+  lines fl = {0};
+  fixture fx = {0};
+  if (!ftext || !lines_split(ftext, flen, &fl) || !read_fixture(&fl, &fx)) {
+    fprintf(stderr, "test_llm_vocab: cannot read %s\n", fixture_path);
+    return 2;
+  }
+  uint8_t *data = NULL;
+  size_t size = 0;
+  tandem_status status = tandem_tokenizer_serialize(&fx.spec, &data, &size);
+  FILE *f = status ? NULL : fopen(out_path, "wb");
+  int bad = status || !f || fwrite(data, 1, size, f) != size;
+  if (f && fclose(f) != 0) bad = 1;
+  if (bad) fprintf(stderr, "test_llm_vocab: cannot write %s: %s\n", out_path, tandem_status_message(status));
+  tandem_status_free(status);
+  free(data);
+  free(fx.tokens);
+  free(fx.merges);
+  free(fx.types);
+  free(fx.scores);
+  free(fl.line);
+  free(ftext);
+  return bad;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--serialize") == 0) return serialize_to(argv[2], argv[3]);
   if (argc != 3) {
-    fprintf(stderr, "usage: test_llm_vocab FIXTURE EXPECTED\n");
+    fprintf(stderr, "usage: test_llm_vocab FIXTURE EXPECTED | --serialize FIXTURE OUT\n");
     return 2;
   }
   size_t flen, elen;
