@@ -148,6 +148,11 @@ expect_error 2 "fake: --score-tokens=@IDS.npy and --output=@LOGITS.npy go togeth
   ./fake --score-tokens=@ids32.npy
 expect_error 2 "fake: --remainder foo: expected auto, decode or pad" ./fake -p hi --remainder foo
 expect_error 2 "fake: --bench -p x: expected a token count from 1" ./fake --bench -p x
+expect_error 2 "fake: --top-k -1: expected a count >= 0 (0: off)" ./fake -p hi --top-k -1
+expect_error 2 "fake: --ctx 2: expected a context length from 4" ./fake --perplexity text.txt --ctx 2
+expect_error 2 "fake: --threads 0: expected a count from 1" ./fake -p hi --threads 0
+expect_error 2 "fake: -n applies to -p PROMPT and --bench only" ./fake --perplexity text.txt -n 4
+expect_error 2 "fake: --score-tokens and --output need a file name" ./fake --score-tokens=@ --output=@x.npy
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed" >&2
