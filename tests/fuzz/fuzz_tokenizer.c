@@ -107,7 +107,9 @@ static void init(void) {
   find_dropped_bytes(real[0]);
 }
 
-/* Valid UTF-8 (no C0, C1, F5..FF leads). */
+/* Valid UTF-8 in the strict sense of RFC 3629: no C0, C1 or F5..FF lead bytes, no
+ * overlong forms (E0 80..9F, F0 80..8F), no surrogates (ED A0..BF), nothing past
+ * U+10FFFF (F4 90..BF). What the tokenizer does with other bytes is its own choice. */
 static bool valid_utf8(const uint8_t *s, size_t n) {
   for (size_t i = 0; i < n;) {
     uint8_t c = s[i];
@@ -115,6 +117,10 @@ static bool valid_utf8(const uint8_t *s, size_t n) {
     if (!len || i + len > n) return false;
     for (size_t k = 1; k < len; k++)
       if ((s[i + k] & 0xc0) != 0x80) return false;
+    uint8_t c1 = len > 1 ? s[i + 1] : 0;
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+        (c == 0xf4 && c1 >= 0x90))
+      return false;
     i += len;
   }
   return true;
