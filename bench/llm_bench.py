@@ -3,6 +3,7 @@
 
     python3 bench/llm_bench.py [--threads N] [--rounds 5] [--quick]
                                [--python PY] [--model MODEL.gguf] [--work build/bench]
+                               [--tandemc-arg=FLAG ...] [--no-openvino] [--reuse]
 
 Builds what is missing (tandem's build/, a venv build/venv with llama-cpp-python, numpy
 and openvino by tools/setup.sh --python, SmolLM2-135M-Instruct Q4_1 fetched by
@@ -34,10 +35,20 @@ engine (default: all cores):
              of the foundation tests, tandem's executable against OpenVINO's CPU plugin
              (INFERENCE_NUM_THREADS = N).
 
+Targets (issue 5), each checked for --lp=off and --lp=auto: decode ≥ 1.3x (auto) and
+≥ 1.1x (off) llama.cpp and ≥ 70% of the roofline; pp512 ≥ 1.0x llama.cpp; compile ≤ 10 s;
+peak RSS ≤ tandem's weights file + KV cache (f32, 2 x layers x n_ctx x KV heads x head
+dim, from the GGUF's metadata and the executable's n_ctx) + 64 MiB; and on each OpenVINO
+IR block, tandem's latency ≤ OpenVINO's with N threads.
+
 Writes WORK/llm_bench.md (a markdown section for BENCHMARKS.md: the table, the roofline,
 the OpenVINO table and issue 5's targets with the distance to each), WORK/llm_bench.svg
 (the chart) and WORK/llm_bench.json (every sample), and prints the markdown.
---quick (one round, one compile each, fewer OpenVINO runs) checks that it all works.
+--quick (one round, one compile each, fewer OpenVINO runs) checks that it all works;
+--reuse takes WORK's executables and compile times from an earlier run instead of
+compiling again; --tandemc-arg=FLAG adds a tandemc flag to both compiles (e.g.
+--tandemc-arg=--weights-type=keep); --python PY names a python with llama-cpp-python,
+numpy and openvino (--llama-python and --openvino-python, one each).
 Only the standard library is needed to run this script; the engines' Pythons are
 separate processes.
 """
@@ -198,7 +209,8 @@ def compile_tandem(a, mode):
 
 
 def exe_context(exe):
-    """n_ctx the executable was compiled with, from its --help."""
+    """(n_ctx the executable was compiled with, whether it says it runs on one thread),
+    from its --help."""
     text = run([exe, "--help"], quiet=True).out
     for part in text.replace(",", " ").split("context ")[1:]:
         word = part.split()[0]
@@ -399,7 +411,10 @@ def report(a, ctx):
               f" and llama.cpp {100 * s[LLAMA]['tg128'] / roof:.0f}% of it. (tandem's weights files: " +
               ", ".join(f"--lp={m} {compiles[m]['weights_bytes'] / MIB:.0f} MiB" for m in MODES) +
               f"; the GGUF: {os.path.getsize(a.model) / MIB:.0f} MiB; KV cache f32: "
-              f"{ctx['kv_bytes'] / MIB:.0f} MiB.)"]
+              f"{ctx['kv_bytes'] / MIB:.0f} MiB. Reading its whole weights file per token, "
+              "tandem's decode would move " +
+              ", ".join(f"{compiles[m]['weights_bytes'] * s[f'tandem --lp={m}']['tg128'] / 1e9:.2f} GB/s "
+                        f"(--lp={m})" for m in MODES) + ".)"]
     lines += ["", "tandemc's peak RSS while compiling: " +
               ", ".join(f"--lp={m} {compiles[m]['compile_rss_mib']:.0f} MiB" for m in MODES) + "."]
     for m in MODES:
@@ -466,6 +481,9 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     command = "python3 bench/llm_bench.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     load0 = os.getloadavg()[0]
+    if load0 > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load0:.1f} on {os.cpu_count()} cores; other jobs skew every "
+            "figure, multi-threaded ones most (llama.cpp's OpenMP threads wait for each other)")
 
     ensure_tandemc(a)
     ensure_pythons(a)

@@ -14,17 +14,19 @@ from xml.sax.saxutils import escape
 PANEL_W, PANEL_H, TOP, BOTTOM, LEFT, GAP = 340, 260, 56, 48, 56, 24
 
 
-def _nice_max(v):
-    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above v (v > 0)."""
-    p = 10 ** math.floor(math.log10(v))
-    return next(m * p for m in (1, 2, 2.5, 5, 10) if m * p >= v)
+def _axis(v):
+    """(top, step) of a value axis from zero that holds v > 0: step is 1, 2 or 5 times a
+    power of ten, and there are at most 5 steps."""
+    raw = v / 5
+    p = 10 ** math.floor(math.log10(raw))
+    step = next(m * p for m in (1, 2, 5, 10) if m * p >= raw)
+    return step * math.ceil(v / step), step
 
 
-def _scale_max(panel):
+def _axis_of(panel):
     vals = [v for vs in panel["values"].values() for v in vs if v is not None]
     vals += [v for _, v in panel.get("lines", [])]
-    top = max(vals, default=1.0) or 1.0
-    return _nice_max(top * 1.08)
+    return _axis((max(vals, default=1.0) or 1.0) * 1.08)
 
 
 def _fmt(v):
@@ -32,12 +34,12 @@ def _fmt(v):
 
 
 def _panel(out, x0, panel, series):
-    vmax = _scale_max(panel)
+    vmax, step = _axis_of(panel)
     y = lambda v: TOP + PANEL_H * (1 - v / vmax)
     out.append(f'<text x="{x0 + PANEL_W / 2}" y="{TOP - 14}" text-anchor="middle" '
                f'font-weight="bold">{escape(panel["title"])}</text>')
-    for k in range(5):
-        v = vmax * k / 4
+    for k in range(round(vmax / step) + 1):
+        v = k * step
         out.append(f'<line x1="{x0}" x2="{x0 + PANEL_W}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
                    'stroke="#ddd"/>')
         out.append(f'<text x="{x0 - 6}" y="{y(v) + 4:.1f}" text-anchor="end" '
