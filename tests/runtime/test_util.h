@@ -36,7 +36,6 @@ int t_scratch_count(const char *fragment);
 void test_status(void);
 void test_dtype(void);
 void test_hash(void);
-void test_hash_speed(void);
 void test_weights(void);
 void test_model(void);
 void test_npy(void);
