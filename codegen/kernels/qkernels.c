@@ -6,11 +6,11 @@
  * with AVX-512, two ymm with AVX2, four xmm otherwise. No intrinsics, no libc.
  *
  * One block of 32 weights decodes into two vectors, elements 0..15 and 16..31
- * (which is also how the nibble formats split a byte). A tile of MT rows of x by NT
- * rows of W keeps MT x NT accumulators in registers across K: each weight block is
- * decoded once per MT rows of x (prefill: MT = 4), each x block loaded once per NT
- * weight rows (decode, M = 1: NT = 4). Weight rows go in panels small enough to stay
- * in the L1/L2 cache while every tile of x passes over them.
+ * (which is also how the nibble formats split a byte). Few rows of x (decode, M = 1,
+ * and M < 16): a tile of MT rows of x by NT rows of W keeps MT x NT accumulators in
+ * registers across K, each x block loaded once per NT weight rows. Many rows
+ * (prefill): 16 weight rows at a time are decoded once into a float panel, which a
+ * dense register-blocked loop then runs every row of x against.
  *
  * Two facts about the target come from codegen/kernel_link.c, which defines them as
  * constants in the model's module, so that the branches on them fold away: whether
@@ -166,6 +166,73 @@ INLINE void row_panel(int kind, int mt, int nt, const float *x, const uint8_t *w
 /* Panels of PANEL weight rows; within one, every tile of MT x rows (and the rest). */
 #define PANEL 16
 
+/* Prefill, many rows of x: a panel of NR weight rows over KC of K is decoded once
+ * into floats, k-major (panel[k * NR + j]), and then every MR rows of x run against
+ * it: MR accumulators of NR outputs, each step one panel row, MR broadcasts of x and
+ * MR FMAs (the register-blocked loop of a dense GEMM). Decoding is paid once per
+ * panel, not once per row of x. */
+#define NR 16
+#define KC 256
+#define PANEL_MIN_ROWS 16
+#define MR_MAX 16
+
+INLINE void pack_panel(int kind, const uint8_t *w, int64_t row_bytes, int nr, int64_t b0, int nb,
+                       float *restrict panel) {
+  int64_t bb = block_bytes(kind);
+  for (int j = 0; j < nr; j++)
+    for (int b = 0; b < nb; b++) {
+      f32x16 lo, hi;
+      decode(kind, w + j * row_bytes + (b0 + b) * bb, &lo, &hi);
+      float *p = panel + b * 32 * NR + j;
+      for (int e = 0; e < 16; e++) {
+        p[e * NR] = lo[e];
+        p[(e + 16) * NR] = hi[e];
+      }
+    }
+  for (int j = nr; j < NR; j++)
+    for (int k = 0; k < nb * 32; k++) panel[k * NR + j] = 0.0f;
+}
+
+/* y[0..mr, 0..nr) (+)= x[0..mr, 0..kc) . panel; `first`: the first chunk of K. */
+INLINE void panel_tile(int mr, const float *restrict x, int64_t K, const float *restrict panel, int kc,
+                       float *restrict y, int64_t N, int nr, int first) {
+  f32x16 acc[MR_MAX];
+  for (int i = 0; i < mr; i++) acc[i] = (f32x16){0};
+  for (int k = 0; k < kc; k++) {
+    f32x16 p = load_f32(panel + k * NR);
+    for (int i = 0; i < mr; i++) acc[i] += x[i * K + k] * p;
+  }
+  for (int i = 0; i < mr; i++) {
+    if (nr == NR) {
+      store_f32(y + i * N, first ? acc[i] : load_f32(y + i * N) + acc[i]);
+      continue;
+    }
+    for (int j = 0; j < nr; j++) y[i * N + j] = first ? acc[i][j] : y[i * N + j] + acc[i][j];
+  }
+}
+
+INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
+                           int64_t K) {
+  float panel[KC * NR] __attribute__((aligned(64)));
+  int64_t row_bytes = K / 32 * block_bytes(kind), nblocks = K / 32;
+  for (int64_t n0 = 0; n0 < N; n0 += NR) {
+    int nr = N - n0 < NR ? (int)(N - n0) : NR;
+    for (int64_t b0 = 0; b0 < nblocks; b0 += KC / 32) {
+      int nb = nblocks - b0 < KC / 32 ? (int)(nblocks - b0) : KC / 32, kc = nb * 32, first = b0 == 0;
+      pack_panel(kind, w + n0 * row_bytes, row_bytes, nr, b0, nb, panel);
+      const float *xk = x + b0 * 32;
+      float *yn = y + n0;
+      int64_t m = 0;
+      for (; m + mr <= M; m += mr) panel_tile(mr, xk + m * K, K, panel, kc, yn + m * N, N, nr, first);
+      /* the rest (< mr <= 16 rows) in tiles of 8, 4, 2, 1 */
+      if (M - m >= 8) panel_tile(8, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 8;
+      if (M - m >= 4) panel_tile(4, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 4;
+      if (M - m >= 2) panel_tile(2, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 2;
+      if (M - m >= 1) panel_tile(1, xk + m * K, K, panel, kc, yn + m * N, N, nr, first);
+    }
+  }
+}
+
 /* Tiles: rows of x by rows of W for decode (M = 1) and prefill. */
 INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t M,
                           int64_t N, int64_t K) {
@@ -187,7 +254,9 @@ INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, con
 }
 
 INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) {
-  if (tdm_kernel_vector_bits >= 512) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K);
+  int wide = tdm_kernel_vector_bits >= 512;
+  if (M >= PANEL_MIN_ROWS) qmatmul_panels(kind, wide ? 12 : 6, x, w, y, M, N, K);
+  else if (wide) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K);
   else qmatmul_tiled(kind, 2, 4, 1, x, w, y, M, N, K);
 }
 

@@ -1,7 +1,7 @@
 /* The block-weight kernels (codegen/kernels/qkernels.c, compiled from the same bitcode
  * tandemc embeds) against a scalar reference that dequantises W to floats, then
- * multiplies in double (within 4e-6 of sum |x w|): every encoding, M = 1 (decode) and M > 1 (prefill tiles and
- * their remainders), odd row counts, and embedding rows with ids out of range. The
+ * multiplies in double (within 4e-6 of sum |x w|): every encoding, M = 1 (decode)
+ * and M > 1 (prefill tiles, decoded panels, and their remainders), odd row counts, and embedding rows with ids out of range. The
  * half conversion is checked on all 65536 values. All of it for each variant the
  * kernels have: halves converted in hardware or not, tiles for 256- or 512-bit
  * vectors. Exit status 0 when all pass. */
@@ -187,8 +187,10 @@ static void check_every_half(void) {
 }
 
 static int check_variant(void) {
-  static const int64_t Ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 13}, Ns[] = {1, 3, 5, 16, 17, 33, 67};
-  static const int64_t Ks[] = {32, 96, 160};
+  /* M: decode, the small tiles and their rests, then the panel path (M >= 16) with
+   * every rest; K = 320 spans two panel chunks of K (256). */
+  static const int64_t Ms[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 17, 31, 64}, Ns[] = {1, 3, 5, 16, 17, 33, 67};
+  static const int64_t Ks[] = {32, 96, 160, 320};
   int checks = 0;
   for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
     for (size_t m = 0; m < sizeof Ms / sizeof Ms[0]; m++)
