@@ -210,6 +210,43 @@ static void recipe_key(const wref *ins, int n, tdm_op_kind kind, const tdm_attrs
   tdm_type_print(t, key);
 }
 
+/* concat(W1, W2) of two blocked matrices in one encoding, on their bytes: whole rows
+ * one after the other (axis 0, along N), or each row's blocks after the other's
+ * (axis 1, along K). The result is blocked in the same encoding. */
+static tdm_status fold_blocked_concat(lowering *lw, MlirValue result, const wref *w, int64_t axis, const tdm_type *t) {
+  const char *enc = w[0].enc;
+  int64_t n0 = w[0].type.shape.dim[0], n1 = w[1].type.shape.dim[0];
+  uint64_t row0 = tdm_encoding_bytes(enc, w[0].type.shape.dim[1]), row1 = tdm_encoding_bytes(enc, w[1].type.shape.dim[1]);
+  uint64_t size = row0 * (uint64_t)n0 + row1 * (uint64_t)n1;
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "concat%lld.%s(%d:%llu:%lldx%llu,%d:%llu:%lldx%llu)", (long long)axis, enc, w[0].file,
+            (unsigned long long)w[0].offset, (long long)n0, (unsigned long long)row0, w[1].file,
+            (unsigned long long)w[1].offset, (long long)n1, (unsigned long long)row1);
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  for (int i = 0; i < 2 && !st && file < 0; i++)
+    st = tdm_session_check_weight(lw->s, w[i].file, (int64_t)w[i].offset, (int64_t)(i ? row1 * (uint64_t)n1 : row0 * (uint64_t)n0));
+  if (!st && file < 0) {
+    uint8_t *out = malloc(size ? size : 1);
+    const uint8_t *a = lw->s->files[w[0].file].map.data + w[0].offset, *b = lw->s->files[w[1].file].map.data + w[1].offset;
+    if (!out) st = TDM_INTERNAL("out of memory concatenating weights");
+    else if (axis == 0) {
+      memcpy(out, a, row0 * (uint64_t)n0);
+      memcpy(out + row0 * (uint64_t)n0, b, row1 * (uint64_t)n1);
+    } else {
+      for (int64_t r = 0; r < n0; r++) {
+        memcpy(out + (uint64_t)r * (row0 + row1), a + (uint64_t)r * row0, row0);
+        memcpy(out + (uint64_t)r * (row0 + row1) + row0, b + (uint64_t)r * row1, row1);
+      }
+    }
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), out, size, &file);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  return add_wref(lw, result, (wref){file, 0, *t, enc});
+}
+
 /* Evaluates an op whose operands are all compile-time values. */
 static tdm_status fold(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_type *t) {
   tdm_attrs a;
@@ -218,6 +255,13 @@ static tdm_status fold(lowering *lw, MlirOperation op, tdm_op_kind kind, const t
   int n = (int)mlirOperationGetNumOperands(op);
   if (n > 2) return TDM_INTERNAL("no compile-time evaluation for %d operands", n);
   wref w[2];
+  if (kind == TDM_OP_CONCAT && n == 2) {
+    for (int i = 0; i < 2; i++) w[i] = lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
+    int rows_match = a.axis == 1 ? w[0].type.shape.dim[0] == w[1].type.shape.dim[0] : w[0].type.shape.dim[1] == w[1].type.shape.dim[1];
+    if (w[0].enc && w[1].enc && strcmp(w[0].enc, w[1].enc) == 0 && t->shape.rank == 2 && (a.axis == 0 || a.axis == 1) &&
+        rows_match)
+      return fold_blocked_concat(lw, result, w, a.axis, t);
+  }
   for (int i = 0; i < n; i++) TDM_TRY(dense(lw, ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr), &w[i]));
   if (kind == TDM_OP_RESHAPE) return add_wref(lw, result, (wref){w[0].file, w[0].offset, *t, NULL});
   strbuf key;

@@ -143,8 +143,19 @@ INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_
       xh[i] = load_f32(x + i * K + b * 32 + 16);
     }
     for (int j = 0; j < nt; j++) {
+      const uint8_t *blk = w + j * row_bytes + b * bb;
+      if (kind == Q8_0 && mt == 1) {
+        /* one row of x: scale the block's dot product, not its 32 weights */
+        i8x16 q0, q1;
+        __builtin_memcpy(&q0, blk + 2, 16);
+        __builtin_memcpy(&q1, blk + 18, 16);
+        f32x16 t = __builtin_convertvector(q0, f32x16) * xl[0];
+        t += __builtin_convertvector(q1, f32x16) * xh[0];
+        acc[0][j] += half_to_f32(load_u16(blk)) * t;
+        continue;
+      }
       f32x16 lo, hi;
-      decode(kind, w + j * row_bytes + b * bb, &lo, &hi);
+      decode(kind, blk, &lo, &hi);
       for (int i = 0; i < mt; i++) {
         acc[i][j] += lo * xl[i]; /* two FMAs */
         acc[i][j] += hi * xh[i];
