@@ -264,11 +264,15 @@ INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, con
   }
 }
 
+/* Tile shapes (rows of x x rows of W) measured on AVX2 (Zen 3): with one row of x,
+ * Q8_0 runs fastest one weight row at a time (twice as fast as two: its widened
+ * lanes fill the 16 ymm registers), the nibble formats two at a time. The AVX-512
+ * shapes follow from its 32 registers; they are not measured yet. */
 INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) {
   int wide = tdm_kernel_vector_bits >= 512;
   if (M >= PANEL_MIN_ROWS) qmatmul_panels(kind, wide ? 12 : 6, x, w, y, M, N, K);
   else if (wide) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K);
-  else qmatmul_tiled(kind, 2, 4, 1, x, w, y, M, N, K);
+  else qmatmul_tiled(kind, kind == Q8_0 ? 1 : 2, 4, 1, x, w, y, M, N, K);
 }
 
 INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
