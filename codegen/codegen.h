@@ -67,6 +67,10 @@ tdm_status cg_load_in_process(tdm_session *s, MlirModule module, const cg_target
                               cg_loaded *out);
 void cg_loaded_close(cg_loaded *l); /* a zeroed one is fine */
 
+/* Links the block-weight kernels (codegen/kernel_link.c) into the module when its
+ * code calls them, specialised for `target`; cg_translate does this. */
+tdm_status cg_link_kernels(cg_module *m, const cg_target *target);
+
 /* Runs LLVM's default<Ox> pipeline. */
 tdm_status cg_optimize(cg_module *m, int opt_level);
 tdm_status cg_write_llvm_ir(cg_module *m, FILE *fp, const char *path);

@@ -14,8 +14,4 @@ tdm_status ce_eval(tdm_op_kind kind, const tdm_attrs *attrs, const uint8_t *cons
                    const tdm_type *in_types, int n, const tdm_type *out_type,
                    uint8_t **out_data, size_t *out_size);
 
-/* Decodes `numel` elements stored in a weight encoding ("q4_0", "q4_1", "q8_0",
- * "f16", "bf16") into f32. */
-tdm_status ce_dequantize(const char *encoding, const uint8_t *src, int64_t numel, float *dst);
-
 #endif

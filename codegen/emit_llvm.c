@@ -100,6 +100,11 @@ tdm_status cg_translate(tdm_session *s, MlirModule module, const cg_target *targ
   LLVMTargetDataRef layout = LLVMCreateTargetDataLayout(out->tm);
   LLVMSetModuleDataLayout(out->mod, layout);
   LLVMDisposeTargetData(layout);
+  tdm_status st = cg_link_kernels(out, target);
+  if (st) {
+    cg_module_dispose(out);
+    return st;
+  }
   tag_functions(out->mod, out->tm);
   return NULL;
 }

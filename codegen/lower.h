@@ -28,6 +28,7 @@ typedef struct lw_helpers {
   int n, cap;
   int next_contraction; /* contraction tags handed out */
   int vector_bits;      /* sizes the contraction tiles to the register file */
+  unsigned kernels_used; /* block-weight kernels called (lower_kernels.c) */
 } lw_helpers;
 
 void lw_helpers_free(lw_helpers *hs);
@@ -52,6 +53,23 @@ int lw_pack_width(const lw_helpers *hs, const tdm_type *a, const tdm_type *b, co
 tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L,
                                int64_t C, int64_t layer, double scale, const char **out_name);
 void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C);
+
+/* Adds a helper's text ("(args) -> result { body }") once; equal texts share a name,
+ * "tdm.WHAT.N", returned in *out_name (owned by `hs`). */
+tdm_status lw_intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name);
+
+/* Helpers calling the block-weight kernels (codegen/kernels/qkernels.h) on memrefs;
+ * `enc` is the weight's storage encoding, `wbytes` its size in the blob.
+ *   qmatmul (x: memref of X, w: memref<WBYTESxi8>, y: memref of Y): y = x . W^T,
+ *     x [..., K], W [N, K], y [..., N];
+ *   qgather (w: memref<WBYTESxi8>, ids: memref of IDS (i32), out: memref of OUT):
+ *     rows ids of W [N, K], OUT = IDS's dims + [K]. */
+tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
+                             const char **out_name);
+tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
+                             const tdm_type *out, const char **out_name);
+/* Declarations of the kernels the helpers call. */
+void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out);
 
 /* Scalar math helpers every module may call (@tdm.exp, @tdm.erf, @tdm.tanh). */
 void lw_print_math_library(strbuf *out);

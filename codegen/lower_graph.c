@@ -14,6 +14,11 @@
  * Weights are placed in the blob only when code reads them. Ops whose operands are
  * all weights (transpose, convert, reshape, concat of weights) are evaluated here at
  * compile time (const_eval.c): the blob holds their result, not their inputs.
+ * A matrix in a block encoding (tdm_weight_is_blocked: GGUF's Q8_0, Q4_0, Q4_1, F16,
+ * BF16, or what --weights-type asked for) goes to the blob as it is, converted at
+ * compile time first when its storage differs from its source encoding; a matmul by
+ * its transpose and a gather of its rows call the block-weight kernels
+ * (lower_kernels.c). Only another use decodes it to f32 (once, into the blob).
  *
  * The new IR is written as text and parsed: the templates read as the IR they make. */
 #include <stdlib.h>
@@ -21,6 +26,7 @@
 
 #include "codegen/const_eval.h"
 #include "codegen/lower.h"
+#include "codegen/quantize.h"
 #include "mlir-c/BuiltinAttributes.h"
 #include "passes/pass.h"
 #include "support/ptrmap.h"
@@ -31,6 +37,7 @@ typedef struct wref {
   int file;
   uint64_t offset;
   tdm_type type;
+  const char *enc; /* NULL: dense, of type.dtype; else a block encoding of the f32 type */
 } wref;
 
 typedef struct lowering {
@@ -66,33 +73,69 @@ static tdm_status add_wref(lowering *lw, MlirValue v, wref w) {
   return NULL;
 }
 
-/* A weight; a block-encoded one (GGUF's Q4_1...) is dequantised here, once. */
+/* Decodes `numel` elements of `enc` at file/offset and encodes them as `to` (NULL:
+ * f32) into a derived buffer, once per distinct recipe. */
+static tdm_status recode(lowering *lw, int file, uint64_t offset, const char *enc, int64_t numel, const char *to,
+                         int *out_file) {
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "%s->%s(%d:%llu:%lld)", enc ? enc : "f32", to ? to : "f32", file, (unsigned long long)offset,
+            (long long)numel);
+  *out_file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (*out_file < 0) {
+    uint64_t in_bytes = tdm_encoding_bytes(enc ? enc : "f32", numel), out_bytes = tdm_encoding_bytes(to ? to : "f32", numel);
+    st = in_bytes && out_bytes ? tdm_session_check_weight(lw->s, file, (int64_t)offset, (int64_t)in_bytes)
+                               : TDM_BAD("weight encoding '%s' is unknown", !in_bytes ? enc : to);
+    float *f32 = st ? NULL : malloc(sizeof(float) * (size_t)(numel ? numel : 1));
+    uint8_t *data = st || !to ? NULL : malloc((size_t)out_bytes);
+    if (!st && (!f32 || (to && !data))) st = TDM_INTERNAL("out of memory converting a weight to %s", to ? to : "f32");
+    if (!st) st = qz_dequantize(enc ? enc : "f32", lw->s->files[file].map.data + offset, numel, f32);
+    if (!st && to) st = qz_quantize(to, f32, numel, data);
+    if (!st && !to) data = (uint8_t *)f32, f32 = NULL;
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), data, (size_t)out_bytes, out_file);
+    else free(data);
+    free(f32);
+  }
+  sb_free(&key);
+  return st;
+}
+
+/* A weight. A blocked one stays in its storage encoding (converted here if that is
+ * not its source's); any other encoded one is decoded to f32 here, once. */
 static tdm_status lower_weight(lowering *lw, MlirOperation op, const tdm_type *t) {
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, TDM_OP_WEIGHT, &a));
   MlirValue v = mlirOperationGetResult(op, 0);
-  const char *enc = tdm_weight_encoding(op);
-  if (!enc) return add_wref(lw, v, (wref){(int)a.file, (uint64_t)a.offset, *t});
+  const char *enc = tdm_weight_encoding(op), *storage = tdm_weight_storage(op);
+  if (enc && strcmp(enc, "f32") == 0) enc = NULL;
   int64_t numel;
   TDM_TRY(tdm_shape_numel(&t->shape, &numel));
-  strbuf key;
-  sb_init(&key);
-  sb_printf(&key, "%s(%lld:%lld:%lld)", enc, (long long)a.file, (long long)a.offset, (long long)numel);
-  int file = tdm_session_find_derived(lw->s, sb_str(&key));
-  tdm_status st = NULL;
-  if (file < 0) {
-    uint64_t bytes = tdm_encoding_bytes(enc, numel);
-    st = bytes ? tdm_session_check_weight(lw->s, a.file, a.offset, (int64_t)bytes)
-               : TDM_BAD("weight encoding '%s' is unknown", enc);
-    float *data = st ? NULL : malloc(sizeof(float) * (size_t)(numel ? numel : 1));
-    if (!st && !data) st = TDM_INTERNAL("out of memory dequantising '%s'", a.name);
-    if (!st) st = ce_dequantize(enc, lw->s->files[a.file].map.data + a.offset, numel, data);
-    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), (uint8_t *)data, sizeof(float) * (size_t)numel, &file);
-    else free(data);
+  int file = (int)a.file;
+  uint64_t offset = (uint64_t)a.offset;
+  if (tdm_weight_is_blocked(op)) {
+    if (!enc || strcmp(enc, storage) != 0) {
+      TDM_TRY(recode(lw, file, offset, enc, numel, storage, &file));
+      offset = 0;
+    }
+    return add_wref(lw, v, (wref){file, offset, *t, storage});
   }
-  sb_free(&key);
-  TDM_TRY(st);
-  return add_wref(lw, v, (wref){file, 0, *t});
+  if (!enc) return add_wref(lw, v, (wref){file, offset, *t, NULL});
+  TDM_TRY(recode(lw, file, offset, enc, numel, NULL, &file));
+  return add_wref(lw, v, (wref){file, 0, *t, NULL});
+}
+
+/* wrefs[k] as dense bytes: a blocked weight decoded to f32 (once) for code that is
+ * not a kernel. */
+static tdm_status dense(lowering *lw, int k, wref *out) {
+  *out = lw->wrefs[k];
+  if (!out->enc) return NULL;
+  int64_t numel;
+  TDM_TRY(tdm_shape_numel(&out->type.shape, &numel));
+  TDM_TRY(recode(lw, out->file, out->offset, out->enc, numel, NULL, &out->file));
+  out->offset = 0;
+  out->enc = NULL;
+  return NULL;
 }
 
 /* Places compile-time bytes in the blob and views them as %v<id>. */
@@ -118,9 +161,11 @@ static tdm_status materialize(lowering *lw, MlirValue v) {
   if (value_name(lw, v) >= 0) return NULL;
   int k = ptrmap_get(&lw->consts, v.ptr);
   if (k < 0) return TDM_INTERNAL("a value is used before it is defined");
+  wref w;
+  TDM_TRY(dense(lw, k, &w));
   int id;
   TDM_TRY(bind(lw, v, &id));
-  return emit_view(lw, &lw->wrefs[k], id);
+  return emit_view(lw, &w, id);
 }
 
 /* B of a matmul packed into [N / w, K, w] column panels, evaluated at compile time
@@ -147,18 +192,17 @@ static tdm_status packed_view(lowering *lw, const wref *b, int w, tdm_type *out_
   sb_free(&key);
   TDM_TRY(st);
   *out_id = lw->next++;
-  wref packed = {file, 0, *out_type};
+  wref packed = {file, 0, *out_type, NULL};
   return emit_view(lw, &packed, *out_id);
 }
 
 /* The recipe of a derived weight, so equal recipes are evaluated once. */
-static void recipe_key(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_attrs *a,
-                       const tdm_type *t, strbuf *key) {
+static void recipe_key(const wref *ins, int n, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *t,
+                       strbuf *key) {
   sb_printf(key, "%s(", tdm_op_infos[kind].name);
-  for (intptr_t i = 0; i < mlirOperationGetNumOperands(op); i++) {
-    const wref *w = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
-    sb_printf(key, "%s%d:%llu:", i ? "," : "", w->file, (unsigned long long)w->offset);
-    tdm_type_print(&w->type, key);
+  for (int i = 0; i < n; i++) {
+    sb_printf(key, "%s%d:%llu:", i ? "," : "", ins[i].file, (unsigned long long)ins[i].offset);
+    tdm_type_print(&ins[i].type, key);
   }
   sb_printf(key, ") axis=%lld perm=", (long long)a->axis);
   for (int i = 0; i < a->nperm; i++) sb_printf(key, "%lld.", (long long)a->perm[i]);
@@ -166,26 +210,71 @@ static void recipe_key(lowering *lw, MlirOperation op, tdm_op_kind kind, const t
   tdm_type_print(t, key);
 }
 
+/* concat(W1, W2) of two blocked matrices in one encoding, on their bytes: whole rows
+ * one after the other (axis 0, along N), or each row's blocks after the other's
+ * (axis 1, along K). The result is blocked in the same encoding. */
+static tdm_status fold_blocked_concat(lowering *lw, MlirValue result, const wref *w, int64_t axis, const tdm_type *t) {
+  const char *enc = w[0].enc;
+  int64_t n0 = w[0].type.shape.dim[0], n1 = w[1].type.shape.dim[0];
+  uint64_t row0 = tdm_encoding_bytes(enc, w[0].type.shape.dim[1]), row1 = tdm_encoding_bytes(enc, w[1].type.shape.dim[1]);
+  uint64_t size = row0 * (uint64_t)n0 + row1 * (uint64_t)n1;
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "concat%lld.%s(%d:%llu:%lldx%llu,%d:%llu:%lldx%llu)", (long long)axis, enc, w[0].file,
+            (unsigned long long)w[0].offset, (long long)n0, (unsigned long long)row0, w[1].file,
+            (unsigned long long)w[1].offset, (long long)n1, (unsigned long long)row1);
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  for (int i = 0; i < 2 && !st && file < 0; i++)
+    st = tdm_session_check_weight(lw->s, w[i].file, (int64_t)w[i].offset, (int64_t)(i ? row1 * (uint64_t)n1 : row0 * (uint64_t)n0));
+  if (!st && file < 0) {
+    uint8_t *out = malloc(size ? size : 1);
+    const uint8_t *a = lw->s->files[w[0].file].map.data + w[0].offset, *b = lw->s->files[w[1].file].map.data + w[1].offset;
+    if (!out) st = TDM_INTERNAL("out of memory concatenating weights");
+    else if (axis == 0) {
+      memcpy(out, a, row0 * (uint64_t)n0);
+      memcpy(out + row0 * (uint64_t)n0, b, row1 * (uint64_t)n1);
+    } else {
+      for (int64_t r = 0; r < n0; r++) {
+        memcpy(out + (uint64_t)r * (row0 + row1), a + (uint64_t)r * row0, row0);
+        memcpy(out + (uint64_t)r * (row0 + row1) + row0, b + (uint64_t)r * row1, row1);
+      }
+    }
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), out, size, &file);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  return add_wref(lw, result, (wref){file, 0, *t, enc});
+}
+
 /* Evaluates an op whose operands are all compile-time values. */
 static tdm_status fold(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_type *t) {
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, kind, &a));
   MlirValue result = mlirOperationGetResult(op, 0);
-  const wref *first = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 0).ptr)];
-  if (kind == TDM_OP_RESHAPE) return add_wref(lw, result, (wref){first->file, first->offset, *t});
+  int n = (int)mlirOperationGetNumOperands(op);
+  if (n > 2) return TDM_INTERNAL("no compile-time evaluation for %d operands", n);
+  wref w[2];
+  if (kind == TDM_OP_CONCAT && n == 2) {
+    for (int i = 0; i < 2; i++) w[i] = lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
+    int rows_match = a.axis == 1 ? w[0].type.shape.dim[0] == w[1].type.shape.dim[0] : w[0].type.shape.dim[1] == w[1].type.shape.dim[1];
+    if (w[0].enc && w[1].enc && strcmp(w[0].enc, w[1].enc) == 0 && t->shape.rank == 2 && (a.axis == 0 || a.axis == 1) &&
+        rows_match)
+      return fold_blocked_concat(lw, result, w, a.axis, t);
+  }
+  for (int i = 0; i < n; i++) TDM_TRY(dense(lw, ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr), &w[i]));
+  if (kind == TDM_OP_RESHAPE) return add_wref(lw, result, (wref){w[0].file, w[0].offset, *t, NULL});
   strbuf key;
   sb_init(&key);
-  recipe_key(lw, op, kind, &a, t, &key);
+  recipe_key(w, n, kind, &a, t, &key);
   int file = tdm_session_find_derived(lw->s, sb_str(&key));
   tdm_status st = NULL;
   if (file < 0) {
     const uint8_t *ins[2];
     tdm_type types[2];
-    int n = (int)mlirOperationGetNumOperands(op);
-    for (int i = 0; i < n && i < 2; i++) {
-      const wref *w = &lw->wrefs[ptrmap_get(&lw->consts, mlirOperationGetOperand(op, i).ptr)];
-      ins[i] = lw->s->files[w->file].map.data + w->offset;
-      types[i] = w->type;
+    for (int i = 0; i < n; i++) {
+      ins[i] = lw->s->files[w[i].file].map.data + w[i].offset;
+      types[i] = w[i].type;
     }
     uint8_t *data;
     size_t size;
@@ -194,7 +283,7 @@ static tdm_status fold(lowering *lw, MlirOperation op, tdm_op_kind kind, const t
   }
   sb_free(&key);
   TDM_TRY(st);
-  return add_wref(lw, result, (wref){file, 0, *t});
+  return add_wref(lw, result, (wref){file, 0, *t, NULL});
 }
 
 static int all_operands_const(lowering *lw, MlirOperation op) {
@@ -240,18 +329,83 @@ static tdm_status operand_types(MlirOperation op, tdm_type *types, int max, int 
   return NULL;
 }
 
+/* The weight (an index in wrefs) of a matmul or gather that a block-weight kernel
+ * runs: y = x . W^T, or rows of W by i32 ids along axis 0; else -1. */
+static int kernel_weight(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types,
+                         const tdm_type *t) {
+  int wi = kind == TDM_OP_MATMUL ? 1 : kind == TDM_OP_GATHER ? 0 : -1;
+  int k = wi < 0 ? -1 : ptrmap_get(&lw->consts, mlirOperationGetOperand(op, wi).ptr);
+  if (k < 0 || !lw->wrefs[k].enc || t->dtype != TANDEM_DTYPE_F32) return -1;
+  const tdm_shape *w = &lw->wrefs[k].type.shape;
+  if (kind == TDM_OP_GATHER)
+    return a->axis == 0 && a->batch_dims == 0 && types[1].dtype == TANDEM_DTYPE_I32 ? k : -1;
+  const tdm_shape *x = &types[0].shape;
+  return a->transpose_b && !a->transpose_a && types[0].dtype == TANDEM_DTYPE_F32 && x->rank >= 1 &&
+                 x->dim[x->rank - 1] == w->dim[1]
+             ? k
+             : -1;
+}
+
+/* A matmul or gather by a blocked weight: the weight's bytes as they are in the
+ * blob, the other operand as a buffer, and a helper calling the kernel
+ * (lower_kernels.c) that writes a new buffer, which becomes the result. */
+static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind kind, int kw, const tdm_type *types,
+                                    const tdm_type *t) {
+  int xi = kind == TDM_OP_MATMUL ? 0 : 1;
+  MlirValue xv = mlirOperationGetOperand(op, xi);
+  TDM_TRY(materialize(lw, xv));
+  int xid = value_name(lw, xv), id;
+  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
+  const wref *w = &lw->wrefs[kw];
+  int64_t numel;
+  TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
+  uint64_t bytes = tdm_encoding_bytes(w->enc, numel), at;
+  TDM_TRY(tdm_session_place_weight(lw->s, w->file, w->offset, bytes, &at));
+  const char *helper;
+  if (kind == TDM_OP_MATMUL) TDM_TRY(lw_qmatmul_helper(&lw->helpers, w->enc, &types[0], bytes, t, &helper));
+  else TDM_TRY(lw_qgather_helper(&lw->helpers, w->enc, &types[1], bytes, w->type.shape.dim[0], t, &helper));
+  strbuf *b = &lw->body;
+  sb_printf(b, "    %%c%d = arith.constant %llu : index\n", id, (unsigned long long)at);
+  sb_printf(b, "    %%m%d = memref.view %%weights[%%c%d][] : memref<@BLOB@xi8> to memref<%lluxi8>\n", id, id,
+            (unsigned long long)bytes);
+  sb_printf(b, "    %%xb%d = bufferization.to_buffer %%v%d read_only : ", id, xid);
+  lw_tensor_type(b, &types[xi]);
+  sb_puts(b, " to ");
+  lw_memref_type(b, &types[xi]);
+  sb_printf(b, "\n    %%o%d = memref.alloc() {alignment = 64 : i64} : ", id);
+  lw_memref_type(b, t);
+  if (kind == TDM_OP_MATMUL) sb_printf(b, "\n    func.call @%s(%%xb%d, %%m%d, %%o%d) {no_inline} : (", helper, id, id, id);
+  else sb_printf(b, "\n    func.call @%s(%%m%d, %%xb%d, %%o%d) {no_inline} : (", helper, id, id, id);
+  if (kind == TDM_OP_MATMUL) lw_memref_type(b, &types[xi]);
+  sb_printf(b, "%smemref<%lluxi8>%s", kind == TDM_OP_MATMUL ? ", " : "", (unsigned long long)bytes,
+            kind == TDM_OP_MATMUL ? "" : ", ");
+  if (kind == TDM_OP_GATHER) lw_memref_type(b, &types[xi]);
+  sb_puts(b, ", ");
+  lw_memref_type(b, t);
+  sb_printf(b, ") -> ()\n    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
+  lw_memref_type(b, t);
+  sb_puts(b, " to ");
+  lw_tensor_type(b, t);
+  sb_puts(b, "\n");
+  return NULL;
+}
+
 static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_type *t) {
   tdm_type types[256];
   int n, ids[256];
   TDM_TRY(operand_types(op, types, 256, &n));
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, kind, &a));
+  int kw = kernel_weight(lw, op, kind, &a, types, t);
+  if (kw >= 0) return lower_kernel_call(lw, op, kind, kw, types, t);
   /* A matmul by a weight reads it packed in column panels (see lower_ops.c). */
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
   if (kb >= 0) pack = lw_pack_width(&lw->helpers, &types[0], &types[1], &a);
   for (int i = 0; i < n; i++) {
     if (pack && i == 1) {
-      TDM_TRY(packed_view(lw, &lw->wrefs[kb], pack, &types[1], &ids[1]));
+      wref b;
+      TDM_TRY(dense(lw, kb, &b));
+      TDM_TRY(packed_view(lw, &b, pack, &types[1], &ids[1]));
       continue;
     }
     TDM_TRY(materialize(lw, mlirOperationGetOperand(op, i)));
@@ -579,6 +733,7 @@ static tdm_status run(MlirOperation module, tdm_session *s) {
   tdm_status st = write_module(&lw, module, &text);
   if (!st) {
     lw_helpers_print(&lw.helpers, &text);
+    lw_print_kernel_decls(&lw.helpers, &text);
     lw_print_math_library(&text);
     sb_puts(&text, "}\n");
     if (sb_failed(&text) || sb_failed(&lw.body)) st = TDM_INTERNAL("out of memory");

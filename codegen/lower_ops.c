@@ -968,7 +968,6 @@ static name lower_matmul(lw_helper *h, lw_helpers *hs, const tdm_attrs *attr) {
 
 /* ---- Transformer ops ------------------------------------------------------------------- */
 
-static tdm_status intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name);
 
 typedef struct rms_ctx {
   double inv_d, eps;
@@ -1128,7 +1127,7 @@ tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv
     sb_free(&b);
     return TDM_INTERNAL("out of memory");
   }
-  tdm_status st = intern_text(hs, "attention", &b, out_name);
+  tdm_status st = lw_intern_text(hs, "attention", &b, out_name);
   sb_free(&b);
   return st;
 }
@@ -1147,8 +1146,7 @@ void lw_helpers_print(const lw_helpers *hs, strbuf *out) {
     sb_printf(out, "  func.func private @%s%s\n", hs->names[i], hs->texts[i]);
 }
 
-/* Adds a helper's text ("(args) -> result { body }") once; equal texts share a name. */
-static tdm_status intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name) {
+tdm_status lw_intern_text(lw_helpers *hs, const char *what, strbuf *text, const char **out_name) {
   for (int i = 0; i < hs->n; i++)
     if (strcmp(hs->texts[i], sb_str(text)) == 0) {
       *out_name = hs->names[i];
@@ -1187,7 +1185,7 @@ static tdm_status intern(lw_helpers *hs, tdm_op_kind kind, lw_helper *h, name re
   lw_tensor_type(&text, &h->result);
   sb_puts(&text, "\n  }");
   tdm_status st = sb_failed(&text) || sb_failed(&h->body) ? TDM_INTERNAL("out of memory")
-                                                          : intern_text(hs, tdm_op_infos[kind].name, &text, out_name);
+                                                          : lw_intern_text(hs, tdm_op_infos[kind].name, &text, out_name);
   sb_free(&text);
   return st;
 }

@@ -13,7 +13,8 @@
  * converter permutes Q and K rows so that its "normal" RoPE (adjacent pairs)
  * matches the original model; tdm.rope uses that mode, so the rows are used as
  * stored. Quantised tensors stay in their file: `tdm.weight` carries the block
- * encoding and codegen dequantises at compile time. */
+ * encoding, and matrices stay in it in the compiled model (block-weight kernels);
+ * --weights-type asks for another (`storage`), which codegen converts them to. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +47,17 @@ static MlirLocation loc_named(builder *b, const char *what) {
                              mlirLocationFileLineColGet(b->ctx, tdm_str(b->g->path), 0, 0));
 }
 
-/* A weight [rows, cols] = GGUF ne [cols, rows] (or [n] for vectors), dequantised
- * from its block encoding by codegen. */
+/* Marks matrix `op` (rows of `cols`) to be stored as the session's --weights-type
+ * when that differs from its type in the file; block formats need rows of whole
+ * blocks, and a matrix without them keeps its type. */
+static void set_storage(builder *b, MlirOperation op, uint32_t ggml_type, uint64_t cols) {
+  const char *to = b->s->weights_type, *from = gguf_type_name(ggml_type);
+  if (!to || strcmp(to, from) == 0 || (to[0] == 'q' && cols % 32)) return;
+  mlirOperationSetAttributeByName(op, tdm_str("storage"), mlirStringAttrGet(b->ctx, tdm_str(to)));
+}
+
+/* A weight [rows, cols] = GGUF ne [cols, rows] (or [n] for vectors), in its block
+ * encoding, which codegen reads. */
 static tdm_status weight(builder *b, const char *name, uint64_t cols, uint64_t rows, MlirValue *out) {
   const gguf_tensor *t = gguf_find_tensor(b->g, name);
   if (!t) return TDM_BAD("%s: missing tensor '%s'", b->g->path, name);
@@ -70,11 +80,11 @@ static tdm_status weight(builder *b, const char *name, uint64_t cols, uint64_t r
   a.offset = (int64_t)t->offset;
   MlirLocation loc = loc_named(b, name);
   TDM_TRY(tdm_build(b->block, loc, TDM_OP_WEIGHT, NULL, 0, &a, &ty, out));
-  if (t->type != GGML_F32) {
-    MlirOperation op = mlirOpResultGetOwner(*out);
+  MlirOperation op = mlirOpResultGetOwner(*out);
+  if (t->type != GGML_F32)
     mlirOperationSetAttributeByName(op, tdm_str("encoding"),
                                     mlirStringAttrGet(b->ctx, tdm_str(gguf_type_name(t->type))));
-  }
+  if (!is_vec) set_storage(b, op, t->type, cols);
   return NULL;
 }
 

@@ -107,9 +107,31 @@ const char *tdm_weight_encoding(MlirOperation op) {
   return r.length ? r.data : ""; /* MLIR keeps attribute strings NUL-terminated */
 }
 
+const char *tdm_weight_storage(MlirOperation op) {
+  MlirAttribute e = mlirOperationGetAttributeByName(op, tdm_str("storage"));
+  if (mlirAttributeIsNull(e) || !mlirAttributeIsAString(e)) return tdm_weight_encoding(op);
+  MlirStringRef r = mlirStringAttrGetValue(e);
+  return r.length ? r.data : "";
+}
+
+int tdm_weight_is_blocked(MlirOperation op) {
+  const char *st = tdm_weight_storage(op);
+  static const char *const blocked[] = {"q8_0", "q4_0", "q4_1", "f16", "bf16"};
+  int known = 0;
+  for (size_t i = 0; st && i < sizeof blocked / sizeof blocked[0]; i++) known |= strcmp(st, blocked[i]) == 0;
+  if (!known) return 0;
+  tdm_type t;
+  tdm_status err = tdm_type_from_mlir(mlirValueGetType(mlirOperationGetResult(op, 0)), &t);
+  if (err) {
+    tdm_status_free(err);
+    return 0;
+  }
+  return t.dtype == TANDEM_DTYPE_F32 && t.shape.rank == 2 && t.shape.dim[1] % 32 == 0 && t.shape.dim[0] > 0;
+}
+
 uint64_t tdm_encoding_bytes(const char *enc, int64_t numel) {
   static const struct { const char *name; int64_t block, bytes; } table[] = {
-      {"q4_0", 32, 18}, {"q4_1", 32, 20}, {"q8_0", 32, 34}, {"f16", 1, 2}, {"bf16", 1, 2},
+      {"q4_0", 32, 18}, {"q4_1", 32, 20}, {"q8_0", 32, 34}, {"f16", 1, 2}, {"bf16", 1, 2}, {"f32", 1, 4},
   };
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
     if (strcmp(enc, table[i].name) == 0)

@@ -197,9 +197,17 @@ void tdm_loc_describe(MlirLocation loc, strbuf *sb);
 tdm_status tdm_op_error(MlirOperation op, tdm_status st);
 
 /* Block-quantised weights: tdm.weight's optional `encoding` names the format its
- * bytes are in ("q4_0", "q4_1", "q8_0", "f16", "bf16"); the result is f32. NULL when
- * the op has none (the bytes are the result type's). */
+ * bytes are in ("q4_0", "q4_1", "q8_0", "f16", "bf16", "f32"); the result is f32. NULL
+ * when the op has none (the bytes are the result type's). */
 const char *tdm_weight_encoding(MlirOperation weight_op);
+/* The encoding the weight takes in the compiled model's weights blob: its optional
+ * `storage` attribute (tandemc --weights-type), else its encoding; NULL for none. */
+const char *tdm_weight_storage(MlirOperation weight_op);
+/* True when the weight is a matrix [N, K] stored in a format the block-weight kernels
+ * read (q8_0, q4_0, q4_1, f16, bf16; K a multiple of 32): a matmul by its transpose
+ * stays one (matmul-layout) and runs in a kernel (lower-graph), as does a gather of
+ * its rows. */
+int tdm_weight_is_blocked(MlirOperation weight_op);
 /* Bytes `numel` elements take in `encoding` (whole blocks); 0 if unknown or ragged. */
 uint64_t tdm_encoding_bytes(const char *encoding, int64_t numel);
 

@@ -8,7 +8,9 @@
 //
 // Declared attributes are required. Optional ones are checked by verify-graph:
 // tdm.weight's `encoding` ("q4_0", "q4_1", "q8_0", "f16", "bf16": the bytes are in
-// that block format and dequantise to the result type, f32). Weights are never inlined: `tdm.weight` names a tensor in the
+// that block format and dequantise to the result type, f32) and `storage` (the
+// encoding the weight takes in the compiled model, when not its own: tandemc
+// --weights-type). Weights are never inlined: `tdm.weight` names a tensor in the
 // compiler's weight store, whose backing files the module lists in its
 // `tdm.weight_files` attribute.
 

@@ -13,6 +13,12 @@
  *    outer one, becomes s + concat(A_1, A_2) concat(B_1; B_2): a pair's two output
  *    projections and its two down projections.
  *
+ * GEMMs by block-encoded weights (GGUF's Q4_1..., kept [N, K] behind transpose_b:
+ * tdm_weight_is_blocked) fuse too, steps 3 and 4, when their weights share an
+ * encoding: concatenating whole rows of blocks (along N) or rows block by block
+ * (along K) keeps the format, and lower-graph does it on the bytes. Step 1 leaves
+ * them alone (scaling their rows would mean re-quantising them).
+ *
  * New weights are recipes (mul, reshape, concat of weights) that lower-graph
  * evaluates at compile time into the weights blob. Fused ops keep the
  * tdm.lp_pair mark their sources share. Each step is exact in real arithmetic;
@@ -53,6 +59,36 @@ static int is_weight_gemm(MlirOperation op) {
   if (type_of(mlirOperationGetOperand(op, 0), &at) || type_of(mlirOperationGetOperand(op, 1), &bt)) return 0;
   return bt.shape.rank == 2 && at.shape.rank >= 2 && at.dtype == TANDEM_DTYPE_F32 && bt.dtype == TANDEM_DTYPE_F32 &&
          is_const(mlirOperationGetOperand(op, 1));
+}
+
+/* The storage encoding of a block-encoded weight matrix, or of a concatenation of
+ * such matrices in one encoding; NULL for anything else. */
+static const char *blocked_storage(MlirValue v) {
+  if (!mlirValueIsAOpResult(v)) return NULL;
+  MlirOperation def = mlirOpResultGetOwner(v);
+  tdm_op_kind k = tdm_op_kind_of(def);
+  if (k == TDM_OP_WEIGHT) return tdm_weight_is_blocked(def) ? tdm_weight_storage(def) : NULL;
+  if (k != TDM_OP_CONCAT || mlirOperationGetNumOperands(def) != 2) return NULL;
+  const char *a = blocked_storage(mlirOperationGetOperand(def, 0)), *b = blocked_storage(mlirOperationGetOperand(def, 1));
+  return a && b && strcmp(a, b) == 0 ? a : NULL;
+}
+
+/* A GEMM by a block-encoded weight: matmul(a, W, transpose_b), W [N, K]. */
+static int is_blocked_gemm(MlirOperation op) {
+  if (tdm_op_kind_of(op) != TDM_OP_MATMUL) return 0;
+  tdm_attrs a;
+  if (tdm_attrs_from_op(op, TDM_OP_MATMUL, &a) || a.transpose_a || !a.transpose_b) return 0;
+  tdm_type at;
+  if (type_of(mlirOperationGetOperand(op, 0), &at)) return 0;
+  return at.shape.rank >= 2 && at.dtype == TANDEM_DTYPE_F32 && blocked_storage(mlirOperationGetOperand(op, 1));
+}
+
+/* Two GEMMs that can become one: both by f32 weights, or both by blocked weights in
+ * one encoding. */
+static int fusable_pair(MlirOperation a, MlirOperation b) {
+  if (is_weight_gemm(a)) return is_weight_gemm(b);
+  if (!is_blocked_gemm(a) || !is_blocked_gemm(b)) return 0;
+  return strcmp(blocked_storage(mlirOperationGetOperand(a, 1)), blocked_storage(mlirOperationGetOperand(b, 1))) == 0;
 }
 
 static int single_use(MlirValue v) {
@@ -248,18 +284,20 @@ static tdm_status fuse_horizontal(MlirOperation *mms, int n) {
   MlirOperation at = mms[0];
   MlirValue bs[MAX_GROUP];
   int64_t widths[MAX_GROUP];
+  int blocked = is_blocked_gemm(at); /* B is [N, K]: concatenate along N = axis 0 */
   for (int i = 0; i < n; i++) {
     bs[i] = mlirOperationGetOperand(mms[i], 1);
     tdm_type bt;
     TDM_TRY(type_of(bs[i], &bt));
-    widths[i] = bt.shape.dim[1];
+    widths[i] = bt.shape.dim[blocked ? 0 : 1];
   }
   /* The weights are defined before every GEMM that reads them; the fused GEMM goes
    * before the first, so its concat must too: place everything before the first
    * GEMM and let the block sort fix weights defined later (lazy frontends). */
   MlirValue bcat, fused;
-  TDM_TRY(concat_all(at, bs, n, 1, &bcat));
+  TDM_TRY(concat_all(at, bs, n, blocked ? 0 : 1, &bcat));
   tdm_attrs mm = {0};
+  mm.transpose_b = blocked;
   tdm_type ft;
   TDM_TRY(build(at, TDM_OP_MATMUL, (MlirValue[]){mlirOperationGetOperand(at, 0), bcat}, 2, &mm, &ft, &fused));
   copy_mark(mms, n, mlirOpResultGetOwner(fused));
@@ -281,7 +319,8 @@ static tdm_status fuse_horizontal(MlirOperation *mms, int n) {
 
 /* A weight GEMM whose result is still used (fused ones linger until the sweep). */
 static int live_weight_gemm(MlirOperation op) {
-  return is_weight_gemm(op) && !mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(op, 0)));
+  return (is_weight_gemm(op) || is_blocked_gemm(op)) &&
+         !mlirOpOperandIsNull(mlirValueGetFirstUse(mlirOperationGetResult(op, 0)));
 }
 
 static tdm_status horizontal(MlirBlock block, int *changed) {
@@ -305,7 +344,7 @@ static tdm_status horizontal(MlirBlock block, int *changed) {
     for (MlirOpOperand u = mlirValueGetFirstUse(a); !mlirOpOperandIsNull(u) && n < MAX_GROUP;
          u = mlirOpOperandGetNextUse(u)) {
       MlirOperation user = mlirOpOperandGetOwner(u);
-      if (mlirOpOperandGetOperandNumber(u) == 0 && live_weight_gemm(user)) group[n++] = user;
+      if (mlirOpOperandGetOperandNumber(u) == 0 && live_weight_gemm(user) && fusable_pair(op, user)) group[n++] = user;
     }
     if (n < 2) continue;
     /* Insertion sort by position; act when `op` is the group's first. */
@@ -330,7 +369,7 @@ static tdm_status horizontal(MlirBlock block, int *changed) {
 static int gemm_of(MlirValue v, MlirOperation *out) {
   if (!mlirValueIsAOpResult(v) || !single_use(v)) return 0;
   *out = mlirOpResultGetOwner(v);
-  return is_weight_gemm(*out);
+  return is_weight_gemm(*out) || is_blocked_gemm(*out);
 }
 
 /* outer = add(inner, mm2) or add(mm2, inner), inner = add(s, mm1) or add(mm1, s). */
@@ -344,7 +383,8 @@ static tdm_status fuse_k(MlirOperation outer, int *changed) {
     if (tdm_op_kind_of(inner) != TDM_OP_ADD) continue;
     for (int is = 0; is < 2; is++) {
       MlirValue s = mlirOperationGetOperand(inner, is), v1 = mlirOperationGetOperand(inner, 1 - is);
-      if (!gemm_of(v1, &mm1)) continue;
+      if (!gemm_of(v1, &mm1) || !fusable_pair(mm1, mm2)) continue;
+      int blocked = is_blocked_gemm(mm1); /* B is [N, K]: concatenate along K = axis 1 */
       MlirValue a1 = mlirOperationGetOperand(mm1, 0), a2 = mlirOperationGetOperand(mm2, 0);
       tdm_type t1, t2, r1, r2, st;
       TDM_TRY(type_of(a1, &t1));
@@ -361,10 +401,12 @@ static tdm_status fuse_k(MlirOperation outer, int *changed) {
       tdm_type t;
       ca.axis = r - 1;
       TDM_TRY(build(outer, TDM_OP_CONCAT, (MlirValue[]){a1, a2}, 2, &ca, &t, &acat));
-      ca.axis = 0;
+      ca.axis = blocked;
       TDM_TRY(build(outer, TDM_OP_CONCAT, (MlirValue[]){mlirOperationGetOperand(mm1, 1), mlirOperationGetOperand(mm2, 1)},
                     2, &ca, &t, &bcat));
-      TDM_TRY(build(outer, TDM_OP_MATMUL, (MlirValue[]){acat, bcat}, 2, &none, &t, &mm));
+      tdm_attrs mma = {0};
+      mma.transpose_b = blocked;
+      TDM_TRY(build(outer, TDM_OP_MATMUL, (MlirValue[]){acat, bcat}, 2, &mma, &t, &mm));
       TDM_TRY(build(outer, TDM_OP_ADD, (MlirValue[]){s, mm}, 2, &none, &t, &sum));
       MlirOperation srcs[2] = {mm1, mm2};
       copy_mark(srcs, 2, mlirOpResultGetOwner(mm));

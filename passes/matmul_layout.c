@@ -7,6 +7,9 @@
  *     blob holds W^T and the transpose costs nothing at run time;
  *   - on an activation it is a copy, worth it when the contraction reuses B over
  *     at least 4 rows of A (attention's Q.K^T); thinner ones keep transpose_b.
+ * A weight the block-weight kernels read (tdm_weight_is_blocked: Q8_0, Q4_0, Q4_1,
+ * F16, BF16 matrices) keeps transpose_b: its rows of K are the kernels' layout, and
+ * transposing would mean decoding it to f32.
  * transpose_a is always made explicit (it is rare). Keeps the graph verified. */
 #include <string.h>
 
@@ -45,6 +48,12 @@ static tdm_status transpose_operand(MlirOperation op, int i) {
   return NULL;
 }
 
+static int is_blocked_weight(MlirValue v) {
+  if (!mlirValueIsAOpResult(v)) return 0;
+  MlirOperation def = mlirOpResultGetOwner(v);
+  return tdm_op_kind_of(def) == TDM_OP_WEIGHT && tdm_weight_is_blocked(def);
+}
+
 static tdm_status visit(MlirOperation op) {
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, TDM_OP_MATMUL, &a));
@@ -52,7 +61,7 @@ static tdm_status visit(MlirOperation op) {
   TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(op, 0)), &lhs));
   TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(op, 1)), &rhs));
   if (a.transpose_a && lhs.shape.rank >= 2) TDM_TRY(transpose_operand(op, 0));
-  if (!a.transpose_b || rhs.shape.rank < 2) return NULL;
+  if (!a.transpose_b || rhs.shape.rank < 2 || is_blocked_weight(mlirOperationGetOperand(op, 1))) return NULL;
   int64_t rows = lhs.shape.rank >= 2 ? lhs.shape.dim[lhs.shape.rank - 2] : 1;
   if (is_weight(mlirOperationGetOperand(op, 1)) || rows >= 4) TDM_TRY(transpose_operand(op, 1));
   return NULL;

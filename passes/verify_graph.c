@@ -76,6 +76,16 @@ static tdm_status verify_tdm_op(verify_ctx *c, MlirOperation op, tdm_op_kind kin
         return TDM_BAD("weight encoding '%s' is unknown or does not divide %lld elements into blocks", enc,
                        (long long)numel);
     }
+    if (!mlirAttributeIsNull(mlirOperationGetAttributeByName(op, tdm_str("storage")))) {
+      const char *storage = tdm_weight_storage(op);
+      if (!mlirAttributeIsAString(mlirOperationGetAttributeByName(op, tdm_str("storage"))))
+        return TDM_BAD("a weight's storage must be a string");
+      int64_t row = result.shape.rank ? result.shape.dim[result.shape.rank - 1] : 1;
+      if (result.dtype != TANDEM_DTYPE_F32) return TDM_BAD("a weight stored in another encoding must be f32");
+      if (!tdm_encoding_bytes(storage, row))
+        return TDM_BAD("weight storage '%s' is unknown or does not divide rows of %lld elements into blocks",
+                       storage, (long long)row);
+    }
     TDM_TRY(tdm_session_check_weight(c->s, a.file, a.offset, bytes));
   }
   if (kind == TDM_OP_ATTENTION)

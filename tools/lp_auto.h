@@ -20,6 +20,7 @@ typedef struct lp_auto_options {
   double budget;           /* maximum perplexity increase, percent */
   int tokens;              /* tokens scored, and as many held out */
   const char *report;      /* FILE.json (and FILE.svg); NULL: none */
+  const char *weights_type; /* --weights-type, so that calibration runs the model's numbers */
 } lp_auto_options;
 
 typedef struct lp_pair_score {

@@ -39,6 +39,7 @@ typedef struct options {
   int lp_start, lp_end;
   int lp_list;              /* --lp-list: print the layers and stop */
   int no_fuse_gemm;
+  const char *weights_type; /* --weights-type; NULL: keep */
   lp_auto_options lp_auto;  /* --lp=auto's calibration, budget, report */
 } options;
 
@@ -57,6 +58,8 @@ static void usage(FILE *out) {
           "  --embed-weights          put the weights in the object instead of NAME.weights\n"
           "  --ctx=N                  LLMs: KV cache positions (default: min(trained, 4096))\n"
           "  --prefill-tokens=N       LLMs: tokens per prefill call (default 64)\n"
+          "  --weights-type=T         GGUF: store weight matrices as f32, f16, bf16, q8_0, q4_0 or\n"
+          "                           q4_1 (converted at compile time); keep (default): as in the file\n"
           "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
           "                           every file the compile read, for Make and Ninja\n"
           "\n"
@@ -218,6 +221,14 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if ((v = value_of(a, "--fuse-gemm"))) {
       if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--fuse-gemm=%s: expected on or off", v);
       o->no_fuse_gemm = strcmp(v, "off") == 0;
+    } else if ((v = value_of(a, "--weights-type"))) {
+      static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"};
+      o->weights_type = NULL;
+      for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+        if (strcmp(v, types[t]) == 0) o->weights_type = types[t];
+      if (!o->weights_type && strcmp(v, "keep"))
+        return usage_error("--weights-type=%s: expected f32, f16, bf16, q8_0, q4_0, q4_1 or keep", v);
+      o->lp_auto.weights_type = o->weights_type;
     } else if ((v = value_of(a, "--name"))) {
       o->name = v;
     } else if (a[0] == '-' && a[1]) {
@@ -591,9 +602,22 @@ static tdm_status finish_lp(job *j) {
                          s->lp_start, s->lp_end, st);
 }
 
+/* True when `path` starts with GGUF's magic. */
+static int is_gguf(const char *path) {
+  char magic[4] = {0};
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return 0;
+  size_t n = fread(magic, 1, 4, fp);
+  fclose(fp);
+  return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+}
+
 static tdm_status run_job(job *j) {
   options *o = j->o;
   TDM_TRY(fe_import(j->s, o->input, &j->module));
+  if (o->weights_type && !is_gguf(o->input))
+    return tdm_error(TDM_EXIT_USAGE, "%s: --weights-type=%s converts the matrices of GGUF models; this is not one",
+                     o->input, o->weights_type);
   TDM_TRY(check_outputs(j)); /* now that the weight files are known */
   TDM_TRY(read_llm_attribute(j));
   if (o->lp_list) {
@@ -657,6 +681,7 @@ int main(int argc, char **argv) {
     j.s->llm_ctx = o.ctx;
     j.s->llm_prefill = o.prefill;
     j.s->no_fuse_gemm = o.no_fuse_gemm;
+    j.s->weights_type = o.weights_type;
     if (o.lp == LP_WINDOW) j.s->lp_start = o.lp_start, j.s->lp_end = o.lp_end;
   }
   if (!st) {

@@ -1,0 +1,74 @@
+/* The block-weight kernels (codegen/kernels/qkernels.c) in a model's LLVM module.
+ *
+ * tandemc carries the kernels as LLVM bitcode compiled for no CPU in particular.
+ * When the lowered code calls one, the bitcode is linked into the module; its
+ * functions lose clang's target attributes (emit_llvm.c gives every function the
+ * model's CPU and features afterwards) and become internal, so that LLVM inlines
+ * them into their callers and optimises them for the target, and two models linked
+ * into one program do not clash. Two facts about the target become constants the
+ * kernels branch on (tdm_kernel_f16c, tdm_kernel_vector_bits), so that LLVM keeps
+ * only the code for this target. */
+#include <string.h>
+
+#include "codegen/codegen.h"
+#include "llvm-c/BitReader.h"
+#include "llvm-c/Linker.h"
+
+extern const char tdm_qkernels_bc[]; /* codegen/kernels/qkernels.c as bitcode, embedded */
+extern const unsigned long tdm_qkernels_bc_size;
+
+static int is_kernel(LLVMValueRef f) {
+  size_t n;
+  const char *name = LLVMGetValueName2(f, &n);
+  return n > 5 && strncmp(name, "tdm_q", 5) == 0;
+}
+
+static int calls_kernels(LLVMModuleRef mod) {
+  for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
+    if (LLVMIsDeclaration(f) && is_kernel(f)) return 1;
+  return 0;
+}
+
+static void drop_target_attrs(LLVMModuleRef k) {
+  static const char *const attrs[] = {"target-cpu", "target-features", "tune-cpu"};
+  for (LLVMValueRef f = LLVMGetFirstFunction(k); f; f = LLVMGetNextFunction(f))
+    for (int i = 0; i < 3; i++)
+      LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, attrs[i], (unsigned)strlen(attrs[i]));
+}
+
+/* Defines the kernels' `extern const int NAME` as an internal constant. */
+static tdm_status define_knob(LLVMModuleRef mod, const char *name, int value) {
+  LLVMValueRef g = LLVMGetNamedGlobal(mod, name);
+  if (!g) return NULL; /* the kernels linked do not read it */
+  LLVMTypeRef i32 = LLVMInt32TypeInContext(LLVMGetModuleContext(mod));
+  if (LLVMGlobalGetValueType(g) != i32) return TDM_INTERNAL("kernel constant %s is not an i32", name);
+  LLVMSetInitializer(g, LLVMConstInt(i32, (unsigned long long)value, 1));
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMInternalLinkage);
+  return NULL;
+}
+
+tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
+  if (!calls_kernels(m->mod)) return NULL;
+  LLVMMemoryBufferRef buf =
+      LLVMCreateMemoryBufferWithMemoryRange(tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc", 0);
+  LLVMModuleRef k = NULL;
+  LLVMBool bad = LLVMParseBitcodeInContext2(m->ctx, buf, &k);
+  LLVMDisposeMemoryBuffer(buf);
+  if (bad) return TDM_INTERNAL("the embedded kernel bitcode does not load");
+  LLVMSetTarget(k, LLVMGetTarget(m->mod));
+  LLVMSetDataLayout(k, LLVMGetDataLayoutStr(m->mod));
+  drop_target_attrs(k);
+  if (LLVMLinkModules2(m->mod, k)) return TDM_INTERNAL("linking the kernel bitcode into the model failed");
+  for (LLVMValueRef f = LLVMGetFirstFunction(m->mod); f; f = LLVMGetNextFunction(f))
+    if (!LLVMIsDeclaration(f) && is_kernel(f)) LLVMSetLinkage(f, LLVMInternalLinkage);
+  /* A named CPU's features are not listed by the C API: every CPU with AVX2 has F16C. */
+  int bits = cg_vector_bits(target), f16c = bits >= 256;
+  if (!target->cpu || strcmp(target->cpu, "host") == 0) {
+    char *features = LLVMGetHostCPUFeatures();
+    f16c = strstr(features, "+f16c") != NULL;
+    LLVMDisposeMessage(features);
+  }
+  TDM_TRY(define_knob(m->mod, "tdm_kernel_f16c", f16c));
+  return define_knob(m->mod, "tdm_kernel_vector_bits", bits);
+}

@@ -1,0 +1,305 @@
+/* The block-weight kernels (interface and formats in qkernels.h).
+ *
+ * Compiled by clang to bitcode for a generic x86-64 (or whatever the build host is)
+ * and re-optimised inside each model for its target CPU: the code is written in
+ * 16-lane vectors (clang vector extensions) that LLVM maps to one zmm register
+ * with AVX-512, two ymm with AVX2, four xmm otherwise. No intrinsics, no libc.
+ *
+ * One block of 32 weights decodes into two vectors, elements 0..15 and 16..31
+ * (which is also how the nibble formats split a byte). Few rows of x (decode, M = 1,
+ * and M < 16): a tile of MT rows of x by NT rows of W keeps MT x NT accumulators in
+ * registers across K, each x block loaded once per NT weight rows. Many rows
+ * (prefill): 16 weight rows at a time are decoded once into a float panel, which a
+ * dense register-blocked loop then runs every row of x against.
+ *
+ * Two facts about the target come from codegen/kernel_link.c, which defines them as
+ * constants in the model's module, so that the branches on them fold away: whether
+ * it converts halves in hardware (F16C: the block scales, F16 weights), and its
+ * widest vector registers, which size the tiles (16 zmm accumulators and their
+ * operands fit in 32 registers; with 16 ymm registers, half the tile). */
+#include "codegen/kernels/qkernels.h"
+
+extern const int tdm_kernel_f16c;        /* 1: convert halves with the hardware */
+extern const int tdm_kernel_vector_bits; /* 512, 256 or 128 */
+
+typedef float f32x16 __attribute__((vector_size(64)));
+typedef float f32x8 __attribute__((vector_size(32)));
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef uint32_t u32x16 __attribute__((vector_size(64)));
+typedef uint16_t u16x16 __attribute__((vector_size(32)));
+typedef uint8_t u8x16 __attribute__((vector_size(16)));
+typedef int8_t i8x16 __attribute__((vector_size(16)));
+typedef _Float16 f16x16 __attribute__((vector_size(32)));
+
+#define INLINE static inline __attribute__((always_inline))
+
+enum { Q8_0, Q4_0, Q4_1, F16, BF16 };
+
+INLINE int64_t block_bytes(int kind) {
+  return kind == Q8_0 ? 34 : kind == Q4_0 ? 18 : kind == Q4_1 ? 20 : 64;
+}
+
+/* Unaligned vector loads, as memcpy (which clang turns into one load). */
+INLINE f32x16 load_f32(const float *p) {
+  f32x16 v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+INLINE void store_f32(float *p, f32x16 v) { __builtin_memcpy(p, &v, sizeof v); }
+
+INLINE uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* IEEE half -> float without F16C: the exponent and mantissa moved into a float's
+ * place and scaled by 2^(127 - 15) (exact for normals and subnormals); Inf and NaN
+ * get the float's all-ones exponent. */
+INLINE f32x16 halves_to_f32(u16x16 h) {
+  if (tdm_kernel_f16c) return __builtin_convertvector((f16x16)h, f32x16);
+  u32x16 x = __builtin_convertvector(h, u32x16);
+  u32x16 em = (x & 0x7fff) << 13;
+  f32x16 f = (f32x16)em * 0x1p112f;
+  u32x16 special = (u32x16)((x & 0x7c00) == 0x7c00);
+  u32x16 bits = ((u32x16)f & ~special) | ((em | 0x7f800000u) & special);
+  return (f32x16)(bits | (x & 0x8000) << 16);
+}
+
+INLINE float half_to_f32(uint16_t h) {
+  if (tdm_kernel_f16c) {
+    _Float16 v;
+    __builtin_memcpy(&v, &h, 2);
+    return (float)v;
+  }
+  uint32_t em = (uint32_t)(h & 0x7fff) << 13, bits;
+  float f;
+  __builtin_memcpy(&f, &em, 4);
+  f *= 0x1p112f;
+  __builtin_memcpy(&bits, &f, 4);
+  if ((h & 0x7c00) == 0x7c00) bits = em | 0x7f800000u;
+  bits |= (uint32_t)(h & 0x8000) << 16;
+  __builtin_memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* One block of 32 weights -> lo (elements 0..15) and hi (16..31). */
+INLINE void decode(int kind, const uint8_t *b, f32x16 *lo, f32x16 *hi) {
+  if (kind == Q8_0) {
+    float d = half_to_f32(load_u16(b));
+    i8x16 q0, q1;
+    __builtin_memcpy(&q0, b + 2, 16);
+    __builtin_memcpy(&q1, b + 18, 16);
+    *lo = __builtin_convertvector(q0, f32x16) * d;
+    *hi = __builtin_convertvector(q1, f32x16) * d;
+  } else if (kind == Q4_0 || kind == Q4_1) {
+    float d = half_to_f32(load_u16(b));
+    u8x16 q;
+    __builtin_memcpy(&q, b + (kind == Q4_1 ? 4 : 2), 16);
+    f32x16 l = __builtin_convertvector(q & 15, f32x16), h = __builtin_convertvector(q >> 4, f32x16);
+    if (kind == Q4_0) {
+      /* d * q - 8 * d: one FMA, and the same float as d * (q - 8) (8d is exact) */
+      *lo = l * d + -8.0f * d;
+      *hi = h * d + -8.0f * d;
+    } else {
+      float m = half_to_f32(load_u16(b + 2));
+      *lo = l * d + m;
+      *hi = h * d + m;
+    }
+  } else {
+    u16x16 h0, h1;
+    __builtin_memcpy(&h0, b, 32);
+    __builtin_memcpy(&h1, b + 32, 32);
+    if (kind == F16) {
+      *lo = halves_to_f32(h0);
+      *hi = halves_to_f32(h1);
+    } else {
+      *lo = (f32x16)(__builtin_convertvector(h0, u32x16) << 16);
+      *hi = (f32x16)(__builtin_convertvector(h1, u32x16) << 16);
+    }
+  }
+}
+
+INLINE float hsum(f32x16 v) {
+  f32x8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+            __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  f32x4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+  return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
+#define MT_MAX 4
+#define NT_MAX 4
+
+/* y[i, j] for i < mt, j < nt: rows x[0..mt) (stride K) by weight rows w[0..nt) (stride
+ * row_bytes). mt and nt are constants after inlining, so acc stays in registers. */
+INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_t *restrict w, float *restrict y,
+                 int64_t N, int64_t K, int64_t row_bytes) {
+  f32x16 acc[MT_MAX][NT_MAX];
+  for (int i = 0; i < mt; i++)
+    for (int j = 0; j < nt; j++) acc[i][j] = (f32x16){0};
+  int64_t nb = K / 32, bb = block_bytes(kind);
+  for (int64_t b = 0; b < nb; b++) {
+    f32x16 xl[MT_MAX], xh[MT_MAX];
+    for (int i = 0; i < mt; i++) {
+      xl[i] = load_f32(x + i * K + b * 32);
+      xh[i] = load_f32(x + i * K + b * 32 + 16);
+    }
+    for (int j = 0; j < nt; j++) {
+      const uint8_t *blk = w + j * row_bytes + b * bb;
+      if (kind == Q8_0 && mt == 1) {
+        /* one row of x: scale the block's dot product, not its 32 weights */
+        i8x16 q0, q1;
+        __builtin_memcpy(&q0, blk + 2, 16);
+        __builtin_memcpy(&q1, blk + 18, 16);
+        f32x16 t = __builtin_convertvector(q0, f32x16) * xl[0];
+        t += __builtin_convertvector(q1, f32x16) * xh[0];
+        acc[0][j] += half_to_f32(load_u16(blk)) * t;
+        continue;
+      }
+      f32x16 lo, hi;
+      decode(kind, blk, &lo, &hi);
+      for (int i = 0; i < mt; i++) {
+        acc[i][j] += lo * xl[i]; /* two FMAs */
+        acc[i][j] += hi * xh[i];
+      }
+    }
+  }
+  for (int i = 0; i < mt; i++)
+    for (int j = 0; j < nt; j++) y[i * N + j] = hsum(acc[i][j]);
+}
+
+/* Weight rows [n0, n1) against x rows [0, mt), nt rows of W at a time. */
+INLINE void row_panel(int kind, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t n0, int64_t n1,
+                      int64_t N, int64_t K, int64_t row_bytes) {
+  int64_t n = n0;
+  for (; n + nt <= n1; n += nt) tile(kind, mt, nt, x, w + n * row_bytes, y + n, N, K, row_bytes);
+  for (; n < n1; n++) tile(kind, mt, 1, x, w + n * row_bytes, y + n, N, K, row_bytes);
+}
+
+/* Panels of PANEL weight rows; within one, every tile of MT x rows (and the rest). */
+#define PANEL 16
+
+/* Prefill, many rows of x: a panel of NR weight rows over KC of K is decoded once
+ * into floats, k-major (panel[k * NR + j]), and then every MR rows of x run against
+ * it: MR accumulators of NR outputs, each step one panel row, MR broadcasts of x and
+ * MR FMAs (the register-blocked loop of a dense GEMM). Decoding is paid once per
+ * panel, not once per row of x. */
+#define NR 16
+#define KC 256
+#define PANEL_MIN_ROWS 16
+#define MR_MAX 16
+
+INLINE void pack_panel(int kind, const uint8_t *w, int64_t row_bytes, int nr, int64_t b0, int nb,
+                       float *restrict panel) {
+  int64_t bb = block_bytes(kind);
+  for (int j = 0; j < nr; j++)
+    for (int b = 0; b < nb; b++) {
+      f32x16 lo, hi;
+      decode(kind, w + j * row_bytes + (b0 + b) * bb, &lo, &hi);
+      float *p = panel + b * 32 * NR + j;
+      for (int e = 0; e < 16; e++) {
+        p[e * NR] = lo[e];
+        p[(e + 16) * NR] = hi[e];
+      }
+    }
+  for (int j = nr; j < NR; j++)
+    for (int k = 0; k < nb * 32; k++) panel[k * NR + j] = 0.0f;
+}
+
+/* y[0..mr, 0..nr) (+)= x[0..mr, 0..kc) . panel; `first`: the first chunk of K. */
+INLINE void panel_tile(int mr, const float *restrict x, int64_t K, const float *restrict panel, int kc,
+                       float *restrict y, int64_t N, int nr, int first) {
+  f32x16 acc[MR_MAX];
+  for (int i = 0; i < mr; i++) acc[i] = (f32x16){0};
+  for (int k = 0; k < kc; k++) {
+    f32x16 p = load_f32(panel + k * NR);
+    for (int i = 0; i < mr; i++) acc[i] += x[i * K + k] * p;
+  }
+  for (int i = 0; i < mr; i++) {
+    if (nr == NR) {
+      store_f32(y + i * N, first ? acc[i] : load_f32(y + i * N) + acc[i]);
+      continue;
+    }
+    for (int j = 0; j < nr; j++) y[i * N + j] = first ? acc[i][j] : y[i * N + j] + acc[i][j];
+  }
+}
+
+INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
+                           int64_t K) {
+  float panel[KC * NR] __attribute__((aligned(64)));
+  int64_t row_bytes = K / 32 * block_bytes(kind), nblocks = K / 32;
+  for (int64_t n0 = 0; n0 < N; n0 += NR) {
+    int nr = N - n0 < NR ? (int)(N - n0) : NR;
+    for (int64_t b0 = 0; b0 < nblocks; b0 += KC / 32) {
+      int nb = nblocks - b0 < KC / 32 ? (int)(nblocks - b0) : KC / 32, kc = nb * 32, first = b0 == 0;
+      pack_panel(kind, w + n0 * row_bytes, row_bytes, nr, b0, nb, panel);
+      const float *xk = x + b0 * 32;
+      float *yn = y + n0;
+      int64_t m = 0;
+      for (; m + mr <= M; m += mr) panel_tile(mr, xk + m * K, K, panel, kc, yn + m * N, N, nr, first);
+      /* the rest (< mr <= 16 rows) in tiles of 8, 4, 2, 1 */
+      if (M - m >= 8) panel_tile(8, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 8;
+      if (M - m >= 4) panel_tile(4, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 4;
+      if (M - m >= 2) panel_tile(2, xk + m * K, K, panel, kc, yn + m * N, N, nr, first), m += 2;
+      if (M - m >= 1) panel_tile(1, xk + m * K, K, panel, kc, yn + m * N, N, nr, first);
+    }
+  }
+}
+
+/* Tiles: rows of x by rows of W for decode (M = 1) and prefill. */
+INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t M,
+                          int64_t N, int64_t K) {
+  int64_t row_bytes = K / 32 * block_bytes(kind);
+  if (M == 1) {
+    row_panel(kind, 1, nt1, x, w, y, 0, N, N, K, row_bytes);
+    return;
+  }
+  for (int64_t n0 = 0; n0 < N; n0 += PANEL) {
+    int64_t n1 = n0 + PANEL < N ? n0 + PANEL : N, m = 0;
+    for (; m + mt <= M; m += mt) row_panel(kind, mt, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes);
+    switch (M - m) {
+      case 3: row_panel(kind, 3, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
+      case 2: row_panel(kind, 2, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
+      case 1: row_panel(kind, 1, nt1, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
+      default: break;
+    }
+  }
+}
+
+/* Tile shapes (rows of x x rows of W) measured on AVX2 (Zen 3): with one row of x,
+ * Q8_0 runs fastest one weight row at a time (twice as fast as two: its widened
+ * lanes fill the 16 ymm registers), the nibble formats two at a time. The AVX-512
+ * shapes follow from its 32 registers; they are not measured yet. */
+INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) {
+  int wide = tdm_kernel_vector_bits >= 512;
+  if (M >= PANEL_MIN_ROWS) qmatmul_panels(kind, wide ? 12 : 6, x, w, y, M, N, K);
+  else if (wide) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K);
+  else qmatmul_tiled(kind, kind == Q8_0 ? 1 : 2, 4, 1, x, w, y, M, N, K);
+}
+
+INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
+  int64_t row_bytes = K / 32 * block_bytes(kind), bb = block_bytes(kind);
+  for (int64_t t = 0; t < T; t++) {
+    int64_t id = ids[t] < 0 ? (int64_t)ids[t] + N : ids[t];
+    float *o = out + t * K;
+    for (int64_t b = 0; b < K / 32; b++) {
+      f32x16 lo = {0}, hi = {0};
+      if (id >= 0 && id < N) decode(kind, w + id * row_bytes + b * bb, &lo, &hi);
+      store_f32(o + b * 32, lo);
+      store_f32(o + b * 32 + 16, hi);
+    }
+  }
+}
+
+#define KERNELS(NAME, KIND)                                                                              \
+  void tdm_qmatmul_##NAME(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) { \
+    qmatmul(KIND, x, w, y, M, N, K);                                                                     \
+  }                                                                                                      \
+  void tdm_qgather_##NAME(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N,       \
+                          int64_t K) {                                                                   \
+    qgather(KIND, w, ids, out, T, N, K);                                                                 \
+  }
+
+KERNELS(q8_0, Q8_0)
+KERNELS(q4_0, Q4_0)
+KERNELS(q4_1, Q4_1)
+KERNELS(f16, F16)
+KERNELS(bf16, BF16)

@@ -1,0 +1,100 @@
+/* Calls of the block-weight kernels (codegen/kernels/qkernels.h) from lowered code.
+ *
+ * A matmul by a block-encoded weight, or a gather of its rows, becomes a helper on
+ * memrefs that passes the buffers' aligned pointers to the C kernel: the kernel is
+ * LLVM bitcode that codegen/kernel_link.c links in later, where LLVM inlines it.
+ * The helper, not the entry function, takes the pointers out of the memrefs, so
+ * that the buffers stay alive (for buffer deallocation) until the call is over. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codegen/lower.h"
+
+static const char *const encodings[] = {"q8_0", "q4_0", "q4_1", "f16", "bf16"};
+#define NENC (int)(sizeof encodings / sizeof encodings[0])
+
+static int encoding_index(const char *enc) {
+  for (int i = 0; i < NENC; i++)
+    if (strcmp(enc, encodings[i]) == 0) return i;
+  return -1;
+}
+
+/* The pointer of memref argument `arg` (of type `ty`) as %<arg>p: !llvm.ptr. */
+static void pointer_of(strbuf *b, const char *arg, const char *ty) {
+  sb_printf(b, "    %%%si = memref.extract_aligned_pointer_as_index %%%s : %s -> index\n", arg, arg, ty);
+  sb_printf(b, "    %%%sw = arith.index_cast %%%si : index to i64\n", arg, arg);
+  sb_printf(b, "    %%%sp = llvm.inttoptr %%%sw : i64 to !llvm.ptr\n", arg, arg);
+}
+
+static tdm_status finish(lw_helpers *hs, const char *what, strbuf *b, const char **out_name) {
+  if (sb_failed(b)) {
+    sb_free(b);
+    return TDM_INTERNAL("out of memory");
+  }
+  tdm_status st = lw_intern_text(hs, what, b, out_name);
+  sb_free(b);
+  return st;
+}
+
+static void types_of(const tdm_type *x, uint64_t wbytes, const tdm_type *y, char *tx, char *tw, char *ty, size_t n) {
+  strbuf s;
+  sb_init(&s);
+  lw_memref_type(&s, x);
+  snprintf(tx, n, "%s", sb_str(&s));
+  sb_clear(&s);
+  lw_memref_type(&s, y);
+  snprintf(ty, n, "%s", sb_str(&s));
+  sb_free(&s);
+  snprintf(tw, n, "memref<%lluxi8>", (unsigned long long)wbytes);
+}
+
+tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
+                             const char **out_name) {
+  int e = encoding_index(enc);
+  if (e < 0) return TDM_INTERNAL("no kernel for weight encoding '%s'", enc);
+  int64_t K = x->shape.dim[x->shape.rank - 1], N = y->shape.dim[y->shape.rank - 1], M = 1;
+  for (int d = 0; d + 1 < x->shape.rank; d++) M *= x->shape.dim[d];
+  char tx[256], tw[64], ty[256];
+  types_of(x, wbytes, y, tx, tw, ty, sizeof tx);
+  strbuf b;
+  sb_init(&b);
+  sb_printf(&b, "(%%x: %s, %%w: %s, %%y: %s) {\n", tx, tw, ty);
+  pointer_of(&b, "x", tx);
+  pointer_of(&b, "w", tw);
+  pointer_of(&b, "y", ty);
+  sb_printf(&b, "    %%m = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n"
+                "    %%k = arith.constant %lld : i64\n", (long long)M, (long long)N, (long long)K);
+  sb_printf(&b, "    func.call @tdm_qmatmul_%s(%%xp, %%wp, %%yp, %%m, %%n, %%k) : "
+                "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }", enc);
+  hs->kernels_used |= 1u << e;
+  return finish(hs, "qmatmul", &b, out_name);
+}
+
+tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
+                             const tdm_type *out, const char **out_name) {
+  int e = encoding_index(enc);
+  if (e < 0) return TDM_INTERNAL("no kernel for weight encoding '%s'", enc);
+  int64_t K = out->shape.dim[out->shape.rank - 1], T = 1;
+  for (int d = 0; d < ids->shape.rank; d++) T *= ids->shape.dim[d];
+  char ti[256], tw[64], to[256];
+  types_of(ids, wbytes, out, ti, tw, to, sizeof ti);
+  strbuf b;
+  sb_init(&b);
+  sb_printf(&b, "(%%w: %s, %%ids: %s, %%o: %s) {\n", tw, ti, to);
+  pointer_of(&b, "w", tw);
+  pointer_of(&b, "ids", ti);
+  pointer_of(&b, "o", to);
+  sb_printf(&b, "    %%t = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n"
+                "    %%k = arith.constant %lld : i64\n", (long long)T, (long long)N, (long long)K);
+  sb_printf(&b, "    func.call @tdm_qgather_%s(%%wp, %%idsp, %%op, %%t, %%n, %%k) : "
+                "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }", enc);
+  hs->kernels_used |= 1u << (NENC + e);
+  return finish(hs, "qgather", &b, out_name);
+}
+
+void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
+  for (int i = 0; i < 2 * NENC; i++)
+    if (hs->kernels_used & (1u << i))
+      sb_printf(out, "  func.func private @tdm_%s_%s(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n",
+                i < NENC ? "qmatmul" : "qgather", encodings[i % NENC]);
+}
