@@ -27,7 +27,7 @@ prompt=${1:-"Explain in two sentences what a compiler does."}
 model=$(PYTHON=build/venv/bin/python tests/llm/fetch_smollm2.sh build/models)
 exe=build/examples/smollm2
 if [ ! -x "$exe" ] || [ "$model" -nt "$exe" ] || [ build/bin/tandemc -nt "$exe" ]; then
-  echo "+ tandemc $model -o $exe    (about two minutes)" >&2
+  echo "+ tandemc $model -o $exe    (about ten seconds)" >&2
   build/bin/tandemc "$model" -o "$exe"
 fi
 echo "+ $exe --chat --temp 0 -n 96 -p \"$prompt\"" >&2
