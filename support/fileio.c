@@ -110,14 +110,26 @@ static void catch_signal(int sig) {
   signal(sig, on_fatal_signal);
 }
 
-static void track(char *path) {
+/* SIGINT, SIGTERM and SIGHUP, caught (unless ignored) from the first staged file on. */
+static void fatal_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT);
+  sigaddset(set, SIGTERM);
+  sigaddset(set, SIGHUP);
+}
+
+static void install_handlers(void) {
   static int installed;
-  if (!installed) {
-    installed = 1;
-    catch_signal(SIGINT);
-    catch_signal(SIGTERM);
-    catch_signal(SIGHUP);
-  }
+  if (installed) return;
+  installed = 1;
+  catch_signal(SIGINT);
+  catch_signal(SIGTERM);
+  catch_signal(SIGHUP);
+}
+
+/* Called with the fatal signals blocked, so that no signal comes between creating
+ * the file and recording it. */
+static void track(char *path) {
   for (size_t i = 0; i < sizeof pending / sizeof pending[0]; i++)
     if (!pending[i]) {
       pending[i] = path;
@@ -146,14 +158,20 @@ tdm_status tdm_outputs_stage(tdm_outputs *set, const char *final_path, int execu
     return TDM_INTERNAL("out of memory");
   }
   snprintf(s->temp_path, n, "%s.tmp-XXXXXX", final_path);
+  install_handlers();
+  sigset_t fatal, old;
+  fatal_signals(&fatal);
+  sigprocmask(SIG_BLOCK, &fatal, &old);
   int fd = mkstemp(s->temp_path);
+  int err = errno;
+  if (fd >= 0) track(s->temp_path);
+  sigprocmask(SIG_SETMASK, &old, NULL);
   if (fd < 0) {
-    tdm_status st = TDM_BAD("%s: cannot create: %s", final_path, strerror(errno));
+    tdm_status st = TDM_BAD("%s: cannot create: %s", final_path, strerror(err));
     free(s->temp_path);
     free(s->final_path);
     return st;
   }
-  track(s->temp_path);
   s->executable = executable;
   s->fp = fdopen(fd, "wb");
   set->count++;
@@ -163,7 +181,7 @@ tdm_status tdm_outputs_stage(tdm_outputs *set, const char *final_path, int execu
   return NULL;
 }
 
-tdm_status tdm_outputs_commit(tdm_outputs *set) {
+static tdm_status commit_all(tdm_outputs *set) {
   for (int i = 0; i < set->count; i++) {
     tdm_staged *s = &set->items[i];
     if (s->fp) {
@@ -186,6 +204,27 @@ tdm_status tdm_outputs_commit(tdm_outputs *set) {
     s->temp_path = NULL;
   }
   return NULL;
+}
+
+tdm_status tdm_outputs_commit(tdm_outputs *set) {
+  /* From here on a signal waits: were it to land between two renames, part of the
+   * outputs would be in place and the rest gone. After a successful commit it stays
+   * blocked, so that the exit status agrees with the outputs (exit 0, all in place);
+   * after a failed one it is let through once the staged files are removed. */
+  sigset_t fatal, old;
+  fatal_signals(&fatal);
+  sigprocmask(SIG_BLOCK, &fatal, &old);
+  tdm_status st = commit_all(set);
+  if (st) {
+    for (int i = 0; i < set->count; i++) {
+      tdm_staged *s = &set->items[i];
+      if (s->fp) fclose(s->fp);
+      s->fp = NULL;
+      if (s->temp_path) unlink(s->temp_path);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  }
+  return st;
 }
 
 void tdm_outputs_destroy(tdm_outputs *set) {

@@ -29,12 +29,15 @@ typedef struct tdm_staged tdm_staged;
 typedef struct tdm_outputs tdm_outputs;
 
 tdm_outputs *tdm_outputs_create(void);
-/* Creates a temporary file for `final_path`; writes go through *out_fp. The path of
+/* Creates a temporary file for `final_path`; writes go through *out_fp. From the
+ * first one on, SIGINT/SIGTERM/SIGHUP (unless ignored) remove every staged file. The path of
  * the temporary file is returned in *out_temp_path (owned by the set) for tools
  * that write files themselves (the linker). */
 tdm_status tdm_outputs_stage(tdm_outputs *set, const char *final_path, int executable,
                              FILE **out_fp, const char **out_temp_path);
-/* Closes and renames every staged file into place. On failure, removes the rest. */
+/* Closes and renames every staged file into place. On failure, removes the rest.
+ * SIGINT/SIGTERM/SIGHUP stay blocked after a successful commit (the compile has
+ * finished: a late signal must not make it exit non-zero with its outputs written). */
 tdm_status tdm_outputs_commit(tdm_outputs *set);
 /* Removes every staged file and frees the set (also after commit). */
 void tdm_outputs_destroy(tdm_outputs *set);
