@@ -1,7 +1,7 @@
 /* tandem_driver_main: the command line of an executable built by tandemc --emit=exe.
  *
  *   PROG --input=@x.npy [--input=@y.npy ...] [--output=@out.npy ...] [--weights=PATH]
- *        [--bench=N] [--help]
+ *        [--bench=N] [--threads=N] [--help]
  *
  * Modelled on iree-run-module: inputs are positional in the model's input order and
  * name files with '@'. Each output goes to the next --output file, or is printed
@@ -34,6 +34,7 @@ typedef struct rt_driver_args {
   size_t output_count;
   const char *weights; /* NULL: the default next to the executable */
   long bench;          /* 0: run once */
+  long threads;        /* 0: the default (include/tandem/runtime.h) */
   bool help;
 } rt_driver_args;
 
@@ -126,6 +127,18 @@ static bool rt_driver_bench_flag(const rt_driver *d, const char *arg, long *out)
   return true;
 }
 
+static bool rt_driver_threads_flag(const rt_driver *d, const char *arg, long *out) {
+  const char *value = arg + strlen("--threads=");
+  char *end;
+  if (*out) return rt_driver_usage(d, "--threads given twice");
+  errno = 0;
+  long n = strtol(value, &end, 10);
+  if (!*value || *end || errno || n < 1 || n > 4096)
+    return rt_driver_usage(d, "%s: expected a count from 1", arg);
+  *out = n;
+  return true;
+}
+
 static bool rt_driver_weights_flag(const rt_driver *d, const char *arg, const char **out) {
   if (*out) return rt_driver_usage(d, "--weights given twice");
   *out = arg + strlen("--weights=");
@@ -150,8 +163,9 @@ static bool rt_driver_parse_one(rt_driver *d, const char *arg) {
     return rt_driver_file_flag(d, "--output=", arg, a->outputs, &a->output_count);
   if (rt_starts_with(arg, "--weights=")) return rt_driver_weights_flag(d, arg, &a->weights);
   if (rt_starts_with(arg, "--bench=")) return rt_driver_bench_flag(d, arg, &a->bench);
+  if (rt_starts_with(arg, "--threads=")) return rt_driver_threads_flag(d, arg, &a->threads);
   if (!strcmp(arg, "--input") || !strcmp(arg, "--output") || !strcmp(arg, "--weights") ||
-      !strcmp(arg, "--bench"))
+      !strcmp(arg, "--bench") || !strcmp(arg, "--threads"))
     return rt_driver_usage(d, "%s needs a value: %s=...", arg, arg);
   if (arg[0] == '-') return rt_driver_usage(d, "unknown option '%s' (see --help)", arg);
   return rt_driver_usage(d, "unexpected argument '%s' (inputs are given as --input=@FILE.npy)",
@@ -204,7 +218,7 @@ static int rt_driver_help(const rt_driver *d) {
   const tandem_model_desc *desc = d->desc;
   bool needs_file = !desc->embedded_weights && desc->weights_size;
   printf("usage: %s --input=@FILE.npy ... [--output=@FILE.npy ...] [--weights=PATH] "
-         "[--bench=N]\nRuns the model '%s' compiled by tandemc.\n",
+         "[--bench=N] [--threads=N]\nRuns the model '%s' compiled by tandemc.\n",
          d->prog, desc->name ? desc->name : "?");
   rt_driver_print_tensors("inputs, in order", desc->inputs, desc->input_count);
   rt_driver_print_tensors("outputs, in order", desc->outputs, desc->output_count);
@@ -212,7 +226,9 @@ static int rt_driver_help(const rt_driver *d) {
          "  --input=@FILE.npy   the next input, in the order above (one per input)\n"
          "  --output=@FILE.npy  write the next output to FILE.npy instead of printing it\n"
          "  --weights=PATH      %s\n"
-         "  --bench=N           run once to warm up, then N times; print the latency\n",
+         "  --bench=N           run once to warm up, then N times; print the latency\n"
+         "  --threads=N         threads for the model's kernels (default: every core this\n"
+         "                      process may use, or TANDEM_NUM_THREADS)\n",
          needs_file ? "the weights file (default: this executable's path + \".weights\")"
                     : "ignored: this model needs no weights file");
   return fflush(stdout) == 0 ? RT_EXIT_OK : RT_EXIT_BAD_INPUT;
@@ -384,6 +400,7 @@ static int rt_driver_steps(rt_driver *d, int argc, char **argv) {
   if (d->args.help) return rt_driver_help(d);
   if ((code = rt_driver_open(d, argc > 0 ? argv[0] : NULL)) != RT_EXIT_OK) return code;
   if ((code = rt_driver_read_inputs(d)) != RT_EXIT_OK) return code;
+  tandem_set_threads((int)d->args.threads);
   code = d->args.bench ? rt_driver_bench(d) : rt_driver_run_once(d);
   if (code != RT_EXIT_OK) return code;
   return rt_driver_emit(d);

@@ -223,11 +223,11 @@ INLINE void panel_tile(int mr, const float *restrict x, int64_t K, const float *
 }
 
 INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
-                           int64_t K) {
+                           int64_t K, int64_t n_begin, int64_t n_end) {
   float panel[KC * NR] __attribute__((aligned(64)));
   int64_t row_bytes = K / 32 * block_bytes(kind), nblocks = K / 32;
-  for (int64_t n0 = 0; n0 < N; n0 += NR) {
-    int nr = N - n0 < NR ? (int)(N - n0) : NR;
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += NR) {
+    int nr = n_end - n0 < NR ? (int)(n_end - n0) : NR;
     for (int64_t b0 = 0; b0 < nblocks; b0 += KC / 32) {
       int nb = nblocks - b0 < KC / 32 ? (int)(nblocks - b0) : KC / 32, kc = nb * 32, first = b0 == 0;
       pack_panel(kind, w + n0 * row_bytes, row_bytes, nr, b0, nb, panel);
@@ -246,14 +246,14 @@ INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, f
 
 /* Tiles: rows of x by rows of W for decode (M = 1) and prefill. */
 INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t M,
-                          int64_t N, int64_t K) {
+                          int64_t N, int64_t K, int64_t n_begin, int64_t n_end) {
   int64_t row_bytes = K / 32 * block_bytes(kind);
   if (M == 1) {
-    row_panel(kind, 1, nt1, x, w, y, 0, N, N, K, row_bytes);
+    row_panel(kind, 1, nt1, x, w, y, n_begin, n_end, N, K, row_bytes);
     return;
   }
-  for (int64_t n0 = 0; n0 < N; n0 += PANEL) {
-    int64_t n1 = n0 + PANEL < N ? n0 + PANEL : N, m = 0;
+  for (int64_t n0 = n_begin; n0 < n_end; n0 += PANEL) {
+    int64_t n1 = n0 + PANEL < n_end ? n0 + PANEL : n_end, m = 0;
     for (; m + mt <= M; m += mt) row_panel(kind, mt, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes);
     switch (M - m) {
       case 3: row_panel(kind, 3, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
@@ -268,11 +268,41 @@ INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, con
  * Q8_0 runs fastest one weight row at a time (twice as fast as two: its widened
  * lanes fill the 16 ymm registers), the nibble formats two at a time. The AVX-512
  * shapes follow from its 32 registers; they are not measured yet. */
-INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) {
+INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K,
+                    int64_t n_begin, int64_t n_end) {
   int wide = tdm_kernel_vector_bits >= 512;
-  if (M >= PANEL_MIN_ROWS) qmatmul_panels(kind, wide ? 12 : 6, x, w, y, M, N, K);
-  else if (wide) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K);
-  else qmatmul_tiled(kind, kind == Q8_0 ? 1 : 2, 4, 1, x, w, y, M, N, K);
+  if (M >= PANEL_MIN_ROWS) qmatmul_panels(kind, wide ? 12 : 6, x, w, y, M, N, K, n_begin, n_end);
+  else if (wide) qmatmul_tiled(kind, 4, 4, 2, x, w, y, M, N, K, n_begin, n_end);
+  else qmatmul_tiled(kind, kind == Q8_0 ? 1 : 2, 4, 1, x, w, y, M, N, K, n_begin, n_end);
+}
+
+/* ---- Threads ----------------------------------------------------------------------
+ * A product is split by weight rows, PANEL at a time (the tiles above never straddle
+ * two shares, so each y element is computed as on one thread), over the runtime's
+ * pool (include/tandem/runtime.h). The reference is weak: a model linked without the
+ * runtime runs on the calling thread. */
+typedef void (*task_fn)(void *ctx, int64_t begin, int64_t end);
+extern void tandem_parallel_for(int64_t items, task_fn fn, void *ctx) __attribute__((weak));
+
+/* Below this many multiply-adds a region costs more than it saves. */
+#define PARALLEL_MIN_MACS (64 * 1024)
+
+INLINE void parallel(task_fn fn, void *ctx, int64_t items, int64_t macs) {
+  if (tandem_parallel_for && items > 1 && macs >= PARALLEL_MIN_MACS) tandem_parallel_for(items, fn, ctx);
+  else fn(ctx, 0, items);
+}
+
+typedef struct {
+  const float *x;
+  const uint8_t *w;
+  float *y;
+  int64_t M, N, K;
+} qmatmul_job;
+
+INLINE void qmatmul_share(int kind, void *ctx, int64_t begin, int64_t end) {
+  const qmatmul_job *j = ctx;
+  int64_t n1 = end * PANEL < j->N ? end * PANEL : j->N;
+  qmatmul(kind, j->x, j->w, j->y, j->M, j->N, j->K, begin * PANEL, n1);
 }
 
 INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
@@ -290,8 +320,12 @@ INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, 
 }
 
 #define KERNELS(NAME, KIND)                                                                              \
+  static void qmatmul_task_##NAME(void *ctx, int64_t begin, int64_t end) {                              \
+    qmatmul_share(KIND, ctx, begin, end);                                                                \
+  }                                                                                                      \
   void tdm_qmatmul_##NAME(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) { \
-    qmatmul(KIND, x, w, y, M, N, K);                                                                     \
+    qmatmul_job j = {x, w, y, M, N, K};                                                                  \
+    parallel(qmatmul_task_##NAME, &j, (N + PANEL - 1) / PANEL, M * N * K);                               \
   }                                                                                                      \
   void tdm_qgather_##NAME(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N,       \
                           int64_t K) {                                                                   \

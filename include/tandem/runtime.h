@@ -180,6 +180,26 @@ void tandem_array_free(tandem_array *array, const tandem_allocator *allocator);
 tandem_status tandem_npy_write(const char *path, const tandem_tensor_desc *desc,
                                const void *data);
 
+/* ---- Threads ------------------------------------------------------------------------
+ * A compiled model's kernels (the matrix products by quantised or half weights, and
+ * attention) split their rows or heads over a pool of threads that this library
+ * starts on first use and keeps. Results do not depend on the number of threads.
+ * A model linked without this library (a shared object loaded by a program that
+ * lacks it) runs on the calling thread. */
+
+/* A task runs items [begin, end) of a region. */
+typedef void (*tandem_task_fn)(void *ctx, int64_t begin, int64_t end);
+/* Runs fn over items [0, items), split into one contiguous share per thread, and
+ * returns when all are done. Called from inside a task, it runs on that thread. */
+void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx);
+/* Threads for the regions to come, the caller included: 1 runs everything on the
+ * caller; 0 restores the default (TANDEM_NUM_THREADS, else the cores this process may
+ * use). Returns the count now in effect. Call it between model runs. */
+int tandem_set_threads(int threads);
+int tandem_threads(void);
+/* Regions run on more than one thread since the process started. */
+uint64_t tandem_parallel_regions(void);
+
 /* ---- The driver of a compiled executable ------------------------------------------
  * `model --input=@x.npy [--input=@y.npy ...] [--output=@out.npy ...] [--weights=PATH]`
  * Returns the process exit status (0 ok, 1 bad input, 2 usage). */

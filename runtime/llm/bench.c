@@ -6,12 +6,13 @@
  *
  * The token ids are fixed pseudo-random ones. One short warm-up (a chunk and a decode:
  * page faults on the weights and cache) precedes three timed runs of each test; the
- * table shows the median and the range:
+ * table shows the median and the range, and the parallel regions (include/tandem/
+ * runtime.h) per token: how often the threads meet.
  *
- *   | model | n_ctx | chunk | threads |  test |    t/s |    min |    max |
- *   | ----- | ----: | ----: | ------: | ----: | -----: | -----: | -----: |
- *   | NAME  |  2048 |    64 |       1 | pp512 | 812.31 | 806.10 | 815.02 |
- *   | NAME  |  2048 |    64 |       1 | tg128 |  61.40 |  61.02 |  61.77 | */
+ *   | model | n_ctx | chunk | threads |  test |    t/s |    min |    max | regions/token |
+ *   | ----- | ----: | ----: | ------: | ----: | -----: | -----: | -----: | ------------: |
+ *   | NAME  |  2048 |    64 |       2 | pp512 | 812.31 | 806.10 | 815.02 |          3.42 |
+ *   | NAME  |  2048 |    64 |       2 | tg128 |  61.40 |  61.02 |  61.77 |        152.00 | */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,19 +49,21 @@ static tandem_status rt_bench_run(rt_llm *llm, const int32_t *ids, size_t n, boo
 
 static int rt_bench_test(rt_llm_driver *d, const int32_t *ids, size_t n, bool decode) {
   double rate[RT_BENCH_RUNS];
+  uint64_t regions = tandem_parallel_regions();
   for (int r = 0; r < RT_BENCH_RUNS; r++) {
     double s;
     tandem_status status = rt_bench_run(d->llm, ids, n, decode, &s);
     if (status) return rt_llm_fail_status(d, status);
     rate[r] = (double)n / (s > 0 ? s : 1e-9);
   }
+  double per_token = (double)(tandem_parallel_regions() - regions) / ((double)n * RT_BENCH_RUNS);
   qsort(rate, RT_BENCH_RUNS, sizeof *rate, rt_compare_double);
   const tandem_llm_desc *m = d->desc;
   char test[32];
   snprintf(test, sizeof test, "%s%zu", decode ? "tg" : "pp", n);
-  printf("| %-24s | %6" PRIu32 " | %5" PRIu32 " | %7d | %7s | %9.2f | %9.2f | %9.2f |\n",
-         m->name ? m->name : "?", m->n_ctx, m->prefill_tokens, 1, test, rate[RT_BENCH_RUNS / 2],
-         rate[0], rate[RT_BENCH_RUNS - 1]);
+  printf("| %-24s | %6" PRIu32 " | %5" PRIu32 " | %7d | %7s | %9.2f | %9.2f | %9.2f | %13.2f |\n",
+         m->name ? m->name : "?", m->n_ctx, m->prefill_tokens, (int)d->args.threads, test, rate[RT_BENCH_RUNS / 2],
+         rate[0], rate[RT_BENCH_RUNS - 1], per_token);
   fflush(stdout);
   return RT_EXIT_OK;
 }
@@ -83,9 +86,9 @@ int rt_llm_bench(rt_llm_driver *d) {
   if (!status) status = rt_bench_run(d->llm, ids, 1, true, &s);
   if (status) code = rt_llm_fail_status(d, status);
   if (!code) {
-    printf("| %-24s | %6s | %5s | %7s | %7s | %9s | %9s | %9s |\n", "model", "n_ctx", "chunk", "threads",
-           "test", "t/s", "min", "max");
-    printf("| %.24s | -----: | ----: | ------: | ------: | --------: | --------: | --------: |\n",
+    printf("| %-24s | %6s | %5s | %7s | %7s | %9s | %9s | %9s | %13s |\n", "model", "n_ctx", "chunk", "threads",
+           "test", "t/s", "min", "max", "regions/token");
+    printf("| %.24s | -----: | ----: | ------: | ------: | --------: | --------: | --------: | ------------: |\n",
            "-------------------------");
     code = rt_bench_test(d, ids, (size_t)np, false);
   }

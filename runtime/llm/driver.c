@@ -249,7 +249,7 @@ static int rt_check_mode(const rt_llm_driver *d, const rt_parse *p) {
 
 static int rt_llm_parse(rt_llm_driver *d, int argc, char **argv, rt_parse *p) {
   rt_llm_args *a = &d->args;
-  *a = (rt_llm_args){.n_predict = -1, .temp = 0.8f, .top_p = 0.95f, .top_k = 40, .threads = 1};
+  *a = (rt_llm_args){.n_predict = -1, .temp = 0.8f, .top_p = 0.95f, .top_k = 40, .threads = 0};
   int code = rt_parse_strings(d, argc, argv, p);
   if (code || p->seen[O_HELP]) return code;
   if ((code = rt_parse_numbers(d, p, a)) || (code = rt_parse_remainder(d, p->value[O_REMAINDER], &p->rest)))
@@ -305,7 +305,8 @@ static int rt_llm_help(const rt_llm_driver *d) {
          "  --bench [-p N] [-n N] prefill and decode speed (default 512 and 128 tokens)\n"
          "common:\n"
          "  --weights PATH        %s\n"
-         "  --threads N           accepted; the runtime runs on one thread for now\n"
+         "  --threads N           threads for the model's kernels (default: every core this\n"
+         "                        process may use, or TANDEM_NUM_THREADS)\n"
          "  --remainder MODE      tokens after the full prefill chunks: auto (default), decode\n"
          "                        (one by one) or pad (a padded prefill chunk); for checking a\n"
          "                        compiled model's entries against each other\n",
@@ -436,9 +437,7 @@ int tandem_llm_driver_main(const tandem_llm_desc *desc, int argc, char **argv) {
   int code = rt_llm_parse(&d, argc, argv, &p);
   if (code) return code;
   if (p.seen[O_HELP]) return rt_llm_help(&d);
-  if (d.args.threads > 1)
-    fprintf(stderr, "%s: note: --threads %ld: this runtime runs on one thread for now\n", d.prog,
-            d.args.threads);
+  d.args.threads = tandem_set_threads((int)d.args.threads);
   if (d.args.tokenize) return rt_llm_tokenize_text(&d);
   code = rt_llm_driver_open(&d, argc > 0 ? argv[0] : NULL, p.rest);
   if (!code) code = rt_llm_run_mode(&d);

@@ -13,6 +13,10 @@
 # tokenize: `EXE --no-parse-special --tokenize "$(cat tiny/tokenize.txt)"` must print
 #   llama.cpp's ids (llama-cpp-python's tokenize(special=False)),
 #   tiny/tokenize.ids (comma-separated; made by regen_tiny.sh with llama-cpp-python).
+#   run_tiny.sh threads   TANDEMC NPYCMP NAME WORK
+# threads: the logits are the same bytes with --threads 1, 2, 3 and 5 (each output is
+#   computed whole by one thread), and with 2 threads prefill runs parallel regions
+#   (the --bench table's regions/token).
 set -eu
 
 if [ $# -lt 5 ]; then
@@ -75,6 +79,20 @@ tokenize)
     exit 1
   fi
   echo "tokenize.txt: $(echo "$want" | tr ',' '\n' | wc -l) ids, identical to llama.cpp's"
+  ;;
+threads)
+  for t in 1 2 3 5; do
+    echo "+ $exe --threads $t --score-tokens=@$ids --output=@$work/logits$t.npy"
+    "$exe" --threads $t "--score-tokens=@$ids" "--output=@$work/logits$t.npy"
+    cmp "$work/logits1.npy" "$work/logits$t.npy"
+  done
+  echo "logits identical with 1, 2, 3 and 5 threads"
+  "$exe" --threads 2 --bench -p 64 -n 4 | tee "$work/bench.txt"
+  regions=$(awk -F'|' '$6 ~ /pp64/ { gsub(/ /, "", $10); print $10 }' "$work/bench.txt")
+  case $regions in
+  "" | 0 | 0.00) echo "pp64 with 2 threads ran no parallel region (regions/token: '$regions')"; exit 1 ;;
+  esac
+  echo "pp64 with 2 threads: $regions parallel regions per token"
   ;;
 *)
   echo "$0: unknown mode '$mode'" >&2

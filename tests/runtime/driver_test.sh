@@ -60,6 +60,8 @@ rm -f y.npy
 run 0 ./model --input=@x.npy --input=@n.npy --weights=model.weights --bench=5
 expect_line out.txt '^latency: median [0-9]+\.[0-9]{3} ms, min [0-9]+\.[0-9]{3} ms, 5 runs$'
 [ "$(wc -l <out.txt)" -eq 1 ] || fail "--bench printed more than the latency line"
+run 0 ./model --input=@x.npy --input=@n.npy --weights=model.weights --threads=2
+expect_line out.txt '^z: i64\[2\] = \[6, 10\]$'
 
 run 0 ./model --help
 expect_line out.txt '^usage: model --input=@FILE\.npy'
@@ -85,6 +87,8 @@ expect_error 2 "model: --bench=0: expected a number of runs from 1 to 10000000" 
 expect_error 2 "model: --bench=3x: expected a number of runs from 1 to 10000000" \
   ./model --input=@x.npy --input=@n.npy --bench=3x
 expect_error 2 "model: --weights given twice" ./model --weights=a --weights=b
+expect_error 2 "model: --threads=0: expected a count from 1" ./model --input=@x.npy --input=@n.npy --threads=0
+expect_error 2 "model: --threads given twice" ./model --threads=1 --threads=2
 expect_error 2 "model: got 3 --output flags, but the model has 2 outputs (y, z)" \
   ./model --input=@x.npy --input=@n.npy --output=@y.npy --output=@z.npy --output=@w.npy
 

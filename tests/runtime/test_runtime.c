@@ -11,7 +11,7 @@ static const struct {
   void (*run)(void);
 } t_groups[] = {
     {"status", test_status}, {"dtype", test_dtype}, {"hash", test_hash},
-    {"weights", test_weights}, {"model", test_model}, {"npy", test_npy},
+    {"weights", test_weights}, {"model", test_model}, {"npy", test_npy}, {"pool", test_pool},
 };
 #define T_GROUP_COUNT (sizeof t_groups / sizeof t_groups[0])
 

@@ -38,6 +38,7 @@ void test_dtype(void);
 void test_hash(void);
 void test_weights(void);
 void test_model(void);
+void test_pool(void);
 void test_npy(void);
 
 #endif

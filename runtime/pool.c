@@ -1,0 +1,198 @@
+/* The thread pool compiled models run their kernels on (include/tandem/runtime.h).
+ *
+ * One pool per process, started on the first parallel region and kept until exit:
+ * T - 1 worker threads and the caller. A region publishes its task by bumping a
+ * generation counter; each thread runs one contiguous share of the items and the
+ * caller, having run the first share, waits for the others. Between regions a worker
+ * spins on the counter for a while (decode issues a region every few microseconds,
+ * and a wake-up through the kernel costs more than that), then sleeps on a condition
+ * variable, so that an idle model costs no CPU.
+ *
+ * The shares are fixed by the item count and the thread count alone: which thread
+ * computes an item never changes what it computes, so results do not depend on the
+ * number of threads. A region started from inside a task, or while another thread
+ * runs one, runs on the calling thread alone. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tandem/runtime.h"
+
+#define MAX_THREADS 256
+#define SPIN_NS 200000 /* how long an idle worker spins before it sleeps */
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t wake;
+  int threads;   /* in a region: the threads that get a share (caller included) */
+  int started;   /* workers running */
+  pthread_t tids[MAX_THREADS];
+  uint64_t first_region[MAX_THREADS + 1]; /* the region before a worker's first */
+  _Atomic uint64_t region; /* REGION(generation, threads) of the latest region */
+  _Atomic int pending;     /* workers yet to finish the current region */
+  _Atomic int sleepers;
+  _Atomic int busy;    /* a region is running (1) */
+  tandem_task_fn fn;
+  void *ctx;
+  int64_t items;
+  _Atomic uint64_t regions;
+} pool_state;
+
+static pool_state pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+static _Atomic int requested; /* tandem_set_threads; 0: the default */
+static _Thread_local int in_task;
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Thread t's share of [0, items) among `threads`: as equal as whole items allow. */
+static void share(int64_t items, int threads, int t, int64_t *begin, int64_t *end) {
+  int64_t base = items / threads, extra = items % threads;
+  *begin = t * base + (t < extra ? t : extra);
+  *end = *begin + base + (t < extra);
+}
+
+static void run_share(int t) {
+  int64_t b, e;
+  share(pool.items, pool.threads, t, &b, &e);
+  if (b < e) pool.fn(pool.ctx, b, e);
+}
+
+/* A region's generation and thread count in one word, so that a worker reads the
+ * two together: one that is not among a region's threads skips it without reading
+ * anything else (the next region may already be filling the task fields in). */
+#define REGION(gen, threads) ((gen) << 16 | (uint64_t)(threads))
+#define REGION_THREADS(word) ((int)((word) & 0xffff))
+
+static void *worker(void *arg) {
+  int t = (int)(intptr_t)arg;
+  in_task = 1; /* anything a task starts runs here, on this thread */
+  uint64_t seen = pool.first_region[t];
+  int spin = 1;
+  for (;;) {
+    uint64_t r;
+    int64_t spin_until = spin ? now_ns() + SPIN_NS : 0;
+    for (unsigned i = 1;; i++) {
+      r = atomic_load_explicit(&pool.region, memory_order_acquire);
+      if (r != seen) break;
+      cpu_relax();
+      if ((i & 255) == 0 && now_ns() > spin_until) {
+        pthread_mutex_lock(&pool.mu);
+        atomic_fetch_add(&pool.sleepers, 1);
+        while ((r = atomic_load(&pool.region)) == seen) pthread_cond_wait(&pool.wake, &pool.mu);
+        atomic_fetch_sub(&pool.sleepers, 1);
+        pthread_mutex_unlock(&pool.mu);
+        break;
+      }
+    }
+    seen = r;
+    spin = t < REGION_THREADS(r); /* one left out sleeps until a region wants it */
+    if (!spin) continue;
+    run_share(t);
+    atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
+  }
+  return NULL;
+}
+
+/* The cores this process may run on. */
+static int default_threads(void) {
+  const char *env = getenv("TANDEM_NUM_THREADS");
+  if (env && *env) {
+    char *end;
+    long n = strtol(env, &end, 10);
+    if (*end == 0 && n >= 1) return n > MAX_THREADS ? MAX_THREADS : (int)n;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n >= 1) return n > MAX_THREADS ? MAX_THREADS : n;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+int tandem_set_threads(int threads) {
+  if (threads < 0) threads = 0;
+  if (threads > MAX_THREADS) threads = MAX_THREADS;
+  atomic_store(&requested, threads);
+  return tandem_threads();
+}
+
+int tandem_threads(void) {
+  int n = atomic_load(&requested);
+  return n ? n : default_threads();
+}
+
+uint64_t tandem_parallel_regions(void) { return atomic_load(&pool.regions); }
+
+/* Starts workers up to threads - 1; returns how many threads a region may use. */
+static int ensure_workers(int threads) {
+  pthread_mutex_lock(&pool.mu);
+  while (pool.started < threads - 1 && pool.started < MAX_THREADS - 1) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    pool.first_region[pool.started + 1] = atomic_load(&pool.region);
+    int ok = pthread_create(&pool.tids[pool.started], &attr, worker, (void *)(intptr_t)(pool.started + 1)) == 0;
+    pthread_attr_destroy(&attr);
+    if (!ok) break; /* fewer threads, not an error */
+    pthread_detach(pool.tids[pool.started]);
+    pool.started++;
+  }
+  int n = pool.started + 1;
+  pthread_mutex_unlock(&pool.mu);
+  return n < threads ? n : threads;
+}
+
+void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
+  if (items <= 0) return;
+  int threads = tandem_threads();
+  if (threads > items) threads = (int)items;
+  int idle = 0;
+  if (threads <= 1 || in_task || !atomic_compare_exchange_strong(&pool.busy, &idle, 1)) {
+    fn(ctx, 0, items);
+    return;
+  }
+  threads = ensure_workers(threads);
+  if (threads <= 1) {
+    atomic_store(&pool.busy, 0);
+    fn(ctx, 0, items);
+    return;
+  }
+  pool.fn = fn;
+  pool.ctx = ctx;
+  pool.items = items;
+  pool.threads = threads;
+  atomic_store(&pool.pending, threads - 1);
+  uint64_t regions = atomic_fetch_add(&pool.regions, 1) + 1;
+  atomic_store_explicit(&pool.region, REGION(regions, threads), memory_order_release);
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.mu);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+  }
+  in_task = 1;
+  run_share(0);
+  in_task = 0;
+  for (unsigned i = 1; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; i++) {
+    cpu_relax();
+    if ((i & 4095) == 0) sched_yield();
+  }
+  atomic_store(&pool.busy, 0);
+}
