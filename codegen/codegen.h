@@ -24,6 +24,7 @@ tdm_status cg_weights_write(const cg_weights *w, FILE *fp, const char *path);
 typedef struct cg_target {
   const char *cpu; /* NULL or "host": this machine's CPU and features */
   int opt_level;   /* 0..3 */
+  int exact_activations; /* --dynamic-quant=off: q8_0/q4_0/q4_1 products keep x in f32 */
 } cg_target;
 
 /* The widest vector registers `target` has: 512 (AVX-512), 256 (AVX2) or 128. */

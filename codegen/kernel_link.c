@@ -7,7 +7,9 @@
  * them into their callers and optimises them for the target, and two models linked
  * into one program do not clash. Two facts about the target become constants the
  * kernels branch on (tdm_kernel_f16c, tdm_kernel_vector_bits), so that LLVM keeps
- * only the code for this target. */
+ * only the code for this target; so do two facts about the compile: whether decode
+ * quantises x (tdm_kernel_dynamic_quant, --dynamic-quant) and whether the x86 AVX2
+ * part (qkernels_x86.c, a bitcode of its own) is linked in (tdm_kernel_avx2). */
 #include <string.h>
 
 #include "codegen/codegen.h"
@@ -16,6 +18,8 @@
 
 extern const char tdm_qkernels_bc[]; /* codegen/kernels/qkernels.c as bitcode, embedded */
 extern const unsigned long tdm_qkernels_bc_size;
+extern const char tdm_qkernels_x86_bc[]; /* codegen/kernels/qkernels_x86.c (AVX2) */
+extern const unsigned long tdm_qkernels_x86_bc_size;
 
 static int is_kernel(LLVMValueRef f) {
   size_t n;
@@ -48,20 +52,25 @@ static tdm_status define_knob(LLVMModuleRef mod, const char *name, int value) {
   return NULL;
 }
 
-tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
-  if (!calls_kernels(m->mod)) return NULL;
-  LLVMMemoryBufferRef buf =
-      LLVMCreateMemoryBufferWithMemoryRange(tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc", 0);
+/* Links one embedded bitcode into the model, its kernels internal. */
+static tdm_status link_bitcode(cg_module *m, const char *bc, unsigned long size, const char *what) {
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRange(bc, size, what, 0);
   LLVMModuleRef k = NULL;
   LLVMBool bad = LLVMParseBitcodeInContext2(m->ctx, buf, &k);
   LLVMDisposeMemoryBuffer(buf);
-  if (bad) return TDM_INTERNAL("the embedded kernel bitcode does not load");
+  if (bad) return TDM_INTERNAL("the embedded kernel bitcode %s does not load", what);
   LLVMSetTarget(k, LLVMGetTarget(m->mod));
   LLVMSetDataLayout(k, LLVMGetDataLayoutStr(m->mod));
   drop_target_attrs(k);
-  if (LLVMLinkModules2(m->mod, k)) return TDM_INTERNAL("linking the kernel bitcode into the model failed");
+  if (LLVMLinkModules2(m->mod, k)) return TDM_INTERNAL("linking the kernel bitcode %s into the model failed", what);
   for (LLVMValueRef f = LLVMGetFirstFunction(m->mod); f; f = LLVMGetNextFunction(f))
     if (!LLVMIsDeclaration(f) && is_kernel(f)) LLVMSetLinkage(f, LLVMInternalLinkage);
+  return NULL;
+}
+
+tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
+  if (!calls_kernels(m->mod)) return NULL;
+  TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
   /* A named CPU's features are not listed by the C API: every CPU with AVX2 has F16C. */
   int bits = cg_vector_bits(target), f16c = bits >= 256;
   if (!target->cpu || strcmp(target->cpu, "host") == 0) {
@@ -69,6 +78,13 @@ tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
     f16c = strstr(features, "+f16c") != NULL;
     LLVMDisposeMessage(features);
   }
+  /* The AVX2 int8 kernels, for x86 targets that have it (cg_vector_bits: 256 or more
+   * means AVX2), when decode quantises x. */
+  const char *triple = LLVMGetTarget(m->mod);
+  int avx2 = bits >= 256 && f16c && strncmp(triple, "x86_64", 6) == 0 && !target->exact_activations;
+  if (avx2) TDM_TRY(link_bitcode(m, tdm_qkernels_x86_bc, tdm_qkernels_x86_bc_size, "qkernels_x86.bc"));
   TDM_TRY(define_knob(m->mod, "tdm_kernel_f16c", f16c));
+  TDM_TRY(define_knob(m->mod, "tdm_kernel_avx2", avx2));
+  TDM_TRY(define_knob(m->mod, "tdm_kernel_dynamic_quant", !target->exact_activations));
   return define_knob(m->mod, "tdm_kernel_vector_bits", bits);
 }

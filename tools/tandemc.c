@@ -60,6 +60,9 @@ static void usage(FILE *out) {
           "  --prefill-tokens=N       LLMs: tokens per prefill call (default 64)\n"
           "  --weights-type=T         GGUF: store weight matrices as f32, f16, bf16, q8_0, q4_0 or\n"
           "                           q4_1 (converted at compile time); keep (default): as in the file\n"
+          "  --dynamic-quant=on|off   on (default): decode's products by q8_0/q4_0/q4_1 weights\n"
+          "                           quantise x to int8 per block of 32, as llama.cpp and OpenVINO\n"
+          "                           do, for integer dot products; off: x stays f32 (exact)\n"
           "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
           "                           every file the compile read, for Make and Ninja\n"
           "\n"
@@ -221,6 +224,9 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if ((v = value_of(a, "--fuse-gemm"))) {
       if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--fuse-gemm=%s: expected on or off", v);
       o->no_fuse_gemm = strcmp(v, "off") == 0;
+    } else if ((v = value_of(a, "--dynamic-quant"))) {
+      if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--dynamic-quant=%s: expected on or off", v);
+      o->target.exact_activations = strcmp(v, "off") == 0;
     } else if ((v = value_of(a, "--weights-type"))) {
       static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"};
       o->weights_type = NULL;

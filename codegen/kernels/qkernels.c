@@ -21,11 +21,15 @@
 
 extern const int tdm_kernel_f16c;        /* 1: convert halves with the hardware */
 extern const int tdm_kernel_vector_bits; /* 512, 256 or 128 */
+extern const int tdm_kernel_dynamic_quant; /* 1: quantise x for q8_0/q4_0/q4_1 below PANEL_MIN_ROWS rows */
+extern const int tdm_kernel_avx2;          /* 1: qkernels_x86.c is linked in */
 
 typedef float f32x16 __attribute__((vector_size(64)));
 typedef float f32x8 __attribute__((vector_size(32)));
 typedef float f32x4 __attribute__((vector_size(16)));
 typedef int32_t i32x16 __attribute__((vector_size(64)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef int16_t i16x16 __attribute__((vector_size(32)));
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
 typedef uint16_t u16x16 __attribute__((vector_size(32)));
 typedef uint8_t u8x16 __attribute__((vector_size(16)));
@@ -276,6 +280,127 @@ INLINE void qmatmul(int kind, const float *x, const uint8_t *w, float *y, int64_
   else qmatmul_tiled(kind, kind == Q8_0 ? 1 : 2, 4, 1, x, w, y, M, N, K, n_begin, n_end);
 }
 
+/* ---- Dynamic quantisation (qkernels.h) ---------------------------------------------- */
+
+/* A float rounded to the 11 significant bits of a half (Veltkamp's split: exact IEEE
+ * operations, no F16C needed), as ggml stores its activation scales. The half's
+ * exponent range is not applied (a scale below 2^-14 keeps its bits). */
+INLINE float round_to_half_bits(float v) {
+  float c = v * 8193.0f; /* 2^(24 - 11) + 1 */
+  return c - (c - v);
+}
+
+/* x [M, K] -> M * K / 32 blocks, as ggml's quantize_row_q8_1 makes them (so that
+ * decode multiplies the same integers llama.cpp does): id = 127 / max|x|, q =
+ * round-half-even(x * id), d = half(max|x| / 127), s = half(max|x| / 127 * sum q).
+ * x * id is clamped to +-127 first, so that a NaN or infinite x gives a defined q
+ * (and a NaN or infinite d, which carries into y, as the float path would). */
+INLINE void quantize_x(const float *x, tdm_xq_block *out, int64_t blocks) {
+  for (int64_t b = 0; b < blocks; b++) {
+    f32x16 lo = load_f32(x + b * 32), hi = load_f32(x + b * 32 + 16);
+    float amax = __builtin_reduce_max(
+        __builtin_elementwise_max(__builtin_elementwise_abs(lo), __builtin_elementwise_abs(hi)));
+    float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int nan = __builtin_reduce_or((lo != lo) | (hi != hi)) != 0; /* max ignores NaN lanes */
+    if (nan || !(amax <= 3.4e38f)) d = nan ? __builtin_nanf("") : amax, id = 0.0f; /* d carries it */
+    f32x16 lim = (f32x16){0} + 127.0f;
+    f32x16 sl = __builtin_elementwise_min(__builtin_elementwise_max(lo * id, -lim), lim);
+    f32x16 sh = __builtin_elementwise_min(__builtin_elementwise_max(hi * id, -lim), lim);
+    i32x16 ql = __builtin_convertvector(__builtin_elementwise_roundeven(sl), i32x16);
+    i32x16 qh = __builtin_convertvector(__builtin_elementwise_roundeven(sh), i32x16);
+    i8x16 l8 = __builtin_convertvector(ql, i8x16), h8 = __builtin_convertvector(qh, i8x16);
+    __builtin_memcpy(out[b].q, &l8, 16);
+    __builtin_memcpy(out[b].q + 16, &h8, 16);
+    int32_t isum = __builtin_reduce_add(ql + qh);
+    out[b].d = round_to_half_bits(d);
+    out[b].isum = isum;
+    out[b].s = round_to_half_bits(d * (float)isum);
+    out[b].pad = 0;
+  }
+}
+
+/* sum_j w_j q_j of one weight block and one x block (q4_0: w_j = nibble - 8), in 8
+ * integer lanes. The 16-bit products and pair sums cannot overflow: |nibble * q| <=
+ * 15 * 127, |int8 * q| <= 128 * 127. */
+INLINE i32x8 dot_block(int kind, const uint8_t *blk, i16x16 xl, i16x16 xh) {
+  i16x16 p;
+  if (kind == Q8_0) {
+    i8x16 w0, w1;
+    __builtin_memcpy(&w0, blk + 2, 16);
+    __builtin_memcpy(&w1, blk + 18, 16);
+    p = __builtin_convertvector(w0, i16x16) * xl + __builtin_convertvector(w1, i16x16) * xh;
+  } else {
+    u8x16 q;
+    __builtin_memcpy(&q, blk + (kind == Q4_1 ? 4 : 2), 16);
+    i16x16 lo = __builtin_convertvector(q & 15, i16x16), hi = __builtin_convertvector(q >> 4, i16x16);
+    if (kind == Q4_0) lo -= 8, hi -= 8;
+    p = lo * xl + hi * xh;
+  }
+  return __builtin_convertvector(__builtin_shufflevector(p, p, 0, 1, 2, 3, 4, 5, 6, 7), i32x8) +
+         __builtin_convertvector(__builtin_shufflevector(p, p, 8, 9, 10, 11, 12, 13, 14, 15), i32x8);
+}
+
+INLINE float hsum8(f32x8 v) {
+  f32x4 a = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+  return (a[0] + a[2]) + (a[1] + a[3]);
+}
+
+/* y[0..nt) = nt weight rows by one quantised row of x. */
+INLINE void dq_tile(int kind, int nt, const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t K,
+                    int64_t row_bytes) {
+  f32x8 acc[NT_MAX];
+  float accm[NT_MAX];
+  for (int j = 0; j < nt; j++) acc[j] = (f32x8){0}, accm[j] = 0.0f;
+  int64_t bb = block_bytes(kind);
+  for (int64_t b = 0; b < K / 32; b++) {
+    i8x16 x0, x1;
+    __builtin_memcpy(&x0, xq[b].q, 16);
+    __builtin_memcpy(&x1, xq[b].q + 16, 16);
+    i16x16 xl = __builtin_convertvector(x0, i16x16), xh = __builtin_convertvector(x1, i16x16);
+    for (int j = 0; j < nt; j++) {
+      const uint8_t *blk = w + j * row_bytes + b * bb;
+      float dw = half_to_f32(load_u16(blk));
+      acc[j] += __builtin_convertvector(dot_block(kind, blk, xl, xh), f32x8) * (dw * xq[b].d);
+      if (kind == Q4_1) accm[j] += half_to_f32(load_u16(blk + 2)) * xq[b].s;
+    }
+  }
+  for (int j = 0; j < nt; j++) y[j] = hsum8(acc[j]) + accm[j];
+}
+
+typedef void (*x86_rows_fn)(const tdm_xq_block *, const uint8_t *, float *, int64_t, int64_t, int64_t, int64_t);
+
+/* Weight rows [n0, n1) by one quantised row of x. */
+INLINE void dq_rows(int kind, const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
+                    int64_t row_bytes) {
+  x86_rows_fn x86 = kind == Q8_0 ? tdm_qx86_dot_rows_q8_0 : kind == Q4_0 ? tdm_qx86_dot_rows_q4_0 : tdm_qx86_dot_rows_q4_1;
+  if (tdm_kernel_avx2 && x86) {
+    x86(xq, w, y, n0, n1, K, row_bytes);
+    return;
+  }
+  int64_t n = n0;
+  for (; n + 2 <= n1; n += 2) dq_tile(kind, 2, xq, w + n * row_bytes, y + n, K, row_bytes);
+  for (; n < n1; n++) dq_tile(kind, 1, xq, w + n * row_bytes, y + n, K, row_bytes);
+}
+
+/* M (< PANEL_MIN_ROWS) quantised rows of x by weight rows [n_begin, n_end): a panel of
+ * PANEL weight rows at a time, which stays in cache while every row of x runs by it. */
+INLINE void dq_matmul(int kind, const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K,
+                      int64_t n_begin, int64_t n_end) {
+  int64_t row_bytes = K / 32 * block_bytes(kind), nb = K / 32;
+  if (M == 1) {
+    dq_rows(kind, xq, w, y, n_begin, n_end, K, row_bytes);
+    return;
+  }
+  for (int64_t p0 = n_begin; p0 < n_end; p0 += PANEL) {
+    int64_t p1 = p0 + PANEL < n_end ? p0 + PANEL : n_end;
+    for (int64_t m = 0; m < M; m++) dq_rows(kind, xq + m * nb, w, y + m * N, p0, p1, K, row_bytes);
+  }
+}
+
+/* The x blocks live on the stack: at most this many bytes (64 KiB, K up to 43680 for
+ * one row); more rows of x than fit go in groups. */
+#define XQ_MAX_BLOCKS (65536 / (int64_t)sizeof(tdm_xq_block))
+
 /* ---- Threads ----------------------------------------------------------------------
  * A product is split by weight rows, PANEL at a time (the tiles above never straddle
  * two shares, so each y element is computed as on one thread), over the runtime's
@@ -294,6 +419,7 @@ INLINE void parallel(task_fn fn, void *ctx, int64_t items, int64_t macs) {
 
 typedef struct {
   const float *x;
+  const tdm_xq_block *xq; /* x quantised, or NULL */
   const uint8_t *w;
   float *y;
   int64_t M, N, K;
@@ -302,7 +428,28 @@ typedef struct {
 INLINE void qmatmul_share(int kind, void *ctx, int64_t begin, int64_t end) {
   const qmatmul_job *j = ctx;
   int64_t n1 = end * PANEL < j->N ? end * PANEL : j->N;
-  qmatmul(kind, j->x, j->w, j->y, j->M, j->N, j->K, begin * PANEL, n1);
+  if (j->xq) dq_matmul(kind, j->xq, j->w, j->y, j->M, j->N, j->K, begin * PANEL, n1);
+  else qmatmul(kind, j->x, j->w, j->y, j->M, j->N, j->K, begin * PANEL, n1);
+}
+
+/* y = x . W^T, split over the pool; x quantised first where qkernels.h says. */
+INLINE void qmatmul_run(int kind, task_fn task, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
+                        int64_t K) {
+  int64_t nb = K / 32, items = (N + PANEL - 1) / PANEL;
+  int dynamic = tdm_kernel_dynamic_quant && kind <= Q4_1 && M < PANEL_MIN_ROWS && nb <= XQ_MAX_BLOCKS;
+  if (!dynamic) {
+    qmatmul_job j = {x, 0, w, y, M, N, K};
+    parallel(task, &j, items, M * N * K);
+    return;
+  }
+  tdm_xq_block xq[XQ_MAX_BLOCKS];
+  int64_t group = XQ_MAX_BLOCKS / nb;
+  for (int64_t m0 = 0; m0 < M; m0 += group) {
+    int64_t mg = M - m0 < group ? M - m0 : group;
+    quantize_x(x + m0 * K, xq, mg * nb);
+    qmatmul_job j = {x + m0 * K, xq, w, y + m0 * N, mg, N, K};
+    parallel(task, &j, items, mg * N * K);
+  }
 }
 
 INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
@@ -324,8 +471,7 @@ INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, 
     qmatmul_share(KIND, ctx, begin, end);                                                                \
   }                                                                                                      \
   void tdm_qmatmul_##NAME(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K) { \
-    qmatmul_job j = {x, w, y, M, N, K};                                                                  \
-    parallel(qmatmul_task_##NAME, &j, (N + PANEL - 1) / PANEL, M * N * K);                               \
+    qmatmul_run(KIND, qmatmul_task_##NAME, x, w, y, M, N, K);                                            \
   }                                                                                                      \
   void tdm_qgather_##NAME(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N,       \
                           int64_t K) {                                                                   \

@@ -33,4 +33,33 @@ void tdm_qgather_q4_1(const uint8_t *w, const int32_t *ids, float *out, int64_t 
 void tdm_qgather_f16(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
 void tdm_qgather_bf16(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
 
+/* ---- Dynamic quantisation of x (decode) ---------------------------------------------
+ * With tdm_kernel_dynamic_quant set, a product of fewer than 16 rows of x by a q8_0,
+ * q4_0 or q4_1 weight first quantises each 32-element block of x to int8, as
+ * llama.cpp (ggml's Q8_1 blocks) and OpenVINO's CPU plugin (dynamic quantisation,
+ * groups of 32) do: q = round-half-even(x * 127 / max|x|) (0 when max|x| is 0),
+ * d = max|x| / 127 and s = d * sum q, both rounded to half precision as ggml stores
+ * them; then
+ *   y = sum over blocks of  d_w * d * sum_j w_j q_j  (+ m_w * s for q4_1)
+ * where w_j is the weight's integer (q4_0: nibble - 8), with integer dot products:
+ * two to four times fewer instructions than dequantising the weights to floats. */
+typedef struct tdm_xq_block {
+  float d;      /* the block's scale */
+  float s;      /* d * isum, rounded as d is */
+  int32_t isum; /* sum of q */
+  int32_t pad;
+  int8_t q[32];
+} tdm_xq_block;
+
+/* The x86 AVX2 versions (qkernels_x86.c), linked into a model only when its target
+ * has AVX2: rows [n0, n1) of W (row_bytes apart) by one quantised row of x into
+ * y[n0..n1). Weak: where they are not linked, their address is null. */
+#define TDM_KERNEL_WEAK __attribute__((weak))
+TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q8_0(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
+                            int64_t row_bytes);
+TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q4_0(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
+                            int64_t row_bytes);
+TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q4_1(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
+                            int64_t row_bytes);
+
 #endif

@@ -1,20 +1,25 @@
-/* The block-weight kernels (codegen/kernels/qkernels.c, compiled from the same bitcode
- * tandemc embeds) against a scalar reference that dequantises W to floats, then
- * multiplies in double (within 4e-6 of sum |x w|): every encoding, M = 1 (decode)
- * and M > 1 (prefill tiles, decoded panels, and their remainders), odd row counts, and embedding rows with ids out of range. The
- * half conversion is checked on all 65536 values. All of it for each variant the
- * kernels have: halves converted in hardware or not, tiles for 256- or 512-bit
- * vectors. Exit status 0 when all pass. */
+/* The block-weight kernels (codegen/kernels/qkernels.c and qkernels_x86.c, compiled
+ * from the same bitcode tandemc embeds) against a scalar reference that dequantises W
+ * to floats, then multiplies in double (within 4e-6 of sum |x w|): every encoding,
+ * M = 1 (decode) and M > 1 (prefill tiles, decoded panels, and their remainders), odd
+ * row counts, and embedding rows with ids out of range. With dynamic quantisation,
+ * the reference quantises x's blocks as qkernels.h specifies (the same float
+ * operations, so the same int8 values) and multiplies those. The half conversion is
+ * checked on all 65536 values. All of it for each variant the kernels have: halves
+ * converted in hardware or not, tiles for 256- or 512-bit vectors, x quantised or
+ * not, the AVX2 kernels or the portable ones (where the CPU has AVX2), on one thread
+ * and on three. Exit status 0 when all pass. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen/kernels/qkernels.h"
+#include "tandem/runtime.h"
 
 /* The target facts the kernels branch on (codegen/kernel_link.c makes them constants
  * in a model); here variables, so that every variant runs. */
-int tdm_kernel_f16c, tdm_kernel_vector_bits;
+int tdm_kernel_f16c, tdm_kernel_vector_bits, tdm_kernel_dynamic_quant, tdm_kernel_avx2;
 
 typedef void (*matmul_fn)(const float *, const uint8_t *, float *, int64_t, int64_t, int64_t);
 typedef void (*gather_fn)(const uint8_t *, const int32_t *, float *, int64_t, int64_t, int64_t);
@@ -69,6 +74,15 @@ static uint16_t some_half(float v) {
     if (d < err) err = d, best = (uint16_t)h;
   }
   return (uint16_t)(best | (v < 0 ? 0x8000 : 0));
+}
+
+/* The half nearest v, ties to even, for normal halves (how ggml rounds a scale; the
+ * kernels round to 11 significant bits alike). */
+static uint16_t some_half_exact(float v) {
+  _Float16 h = (_Float16)v;
+  uint16_t bits;
+  memcpy(&bits, &h, 2);
+  return bits;
 }
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
@@ -127,13 +141,37 @@ static void check_matmul(const kind *k, int64_t M, int64_t N, int64_t K) {
   for (int64_t i = 0; i < M * K; i++) x[i] = rnd_float();
   for (int64_t i = 0; i < M * N; i++) y[i] = NAN;
   k->matmul(x, w, y, M, N, K);
-  for (int64_t i = 0; i < M; i++)
+  /* what the kernel multiplies W by: x, or its quantised blocks d * q */
+  float *xr = malloc(sizeof(float) * (size_t)(M * K));
+  int quantised = tdm_kernel_dynamic_quant && k->block_bytes != 64 && M < 16;
+  double *mterm = calloc((size_t)(M * N), sizeof(double)); /* q4_1: m_w * s, s rounded */
+  for (int64_t i = 0; i < M * K; i += 32) {
+    float amax = 0;
+    for (int c = 0; c < 32; c++) amax = fmaxf(amax, fabsf(x[i + c]));
+    float id = amax != 0.0f ? 127.0f / amax : 0.0f, d = ref_half(some_half_exact(amax / 127.0f));
+    int isum = 0;
+    for (int c = 0; c < 32; c++) {
+      float q = rintf(fminf(fmaxf(x[i + c] * id, -127.0f), 127.0f));
+      isum += (int)q;
+      xr[i + c] = quantised ? d * q : x[i + c];
+    }
+    if (!quantised || k->block_bytes != 20) continue;
+    /* q4_1: the kernel adds m_w * half(d * sum q) where the dequantised weights say
+     * m_w * d_x * sum q: the difference, per output */
+    float s = ref_half(some_half_exact(amax / 127.0f * (float)isum));
+    int64_t row = i / K, b = (i % K) / 32;
+    for (int64_t j = 0; j < N; j++) {
+      float m = ref_half(get16(w + (j * (K / 32) + b) * 20 + 2));
+      mterm[row * N + j] += (double)m * ((double)s - (double)d * isum);
+    }
+  }  for (int64_t i = 0; i < M; i++)
     for (int64_t j = 0; j < N; j++) {
       double ref = 0, mag = 0;
       for (int64_t c = 0; c < K; c++) {
-        ref += (double)x[i * K + c] * deq[j * K + c];
-        mag += fabs((double)x[i * K + c] * deq[j * K + c]);
+        ref += (double)xr[i * K + c] * deq[j * K + c];
+        mag += fabs((double)xr[i * K + c] * deq[j * K + c]);
       }
+      ref += mterm[i * N + j];
       double got = y[i * N + j];
       if (!(fabs(got - ref) <= 4e-6 * mag + 1e-30)) {
         if (failures++ < 10)
@@ -143,7 +181,7 @@ static void check_matmul(const kind *k, int64_t M, int64_t N, int64_t K) {
         break;
       }
     }
-  free(w), free(deq), free(x), free(y);
+  free(w), free(deq), free(x), free(y), free(xr), free(mterm);
 }
 
 static void check_gather(const kind *k, int64_t N, int64_t K) {
@@ -206,13 +244,25 @@ static int check_variant(void) {
 
 int main(void) {
   int checks = 0;
+#if defined(__x86_64__)
+  int have_avx2 = tdm_qx86_dot_rows_q4_1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+#else
+  int have_avx2 = 0;
+#endif
   for (int f16c = 0; f16c < 2; f16c++)
-    for (int bits = 256; bits <= 512; bits *= 2) {
-      tdm_kernel_f16c = f16c, tdm_kernel_vector_bits = bits;
-      int before = failures;
-      checks += check_variant();
-      if (failures > before) fprintf(stderr, "(variant f16c=%d vector_bits=%d)\n", f16c, bits);
-    }
+    for (int bits = 256; bits <= 512; bits *= 2)
+      for (int dq = 0; dq < 2; dq++)
+        for (int avx2 = 0; avx2 <= (dq ? have_avx2 : 0); avx2++)
+          for (int threads = 1; threads <= 3; threads += 2) {
+            tdm_kernel_f16c = f16c, tdm_kernel_vector_bits = bits;
+            tdm_kernel_dynamic_quant = dq, tdm_kernel_avx2 = avx2;
+            tandem_set_threads(threads);
+            int before = failures;
+            checks += check_variant();
+            if (failures > before)
+              fprintf(stderr, "(variant f16c=%d vector_bits=%d dynamic_quant=%d avx2=%d threads=%d)\n", f16c, bits,
+                      dq, avx2, threads);
+          }
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
     return 1;

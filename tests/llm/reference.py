@@ -172,7 +172,8 @@ _ACT = {"F32": None, "F16": _to_f16, "BF16": _to_bf16, "Q8_0": _to_q8, "Q4_0": _
         "Q4_1": _to_q8, "Q5_0": _to_q8, "Q5_1": _to_q8}
 
 
-def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_llamacpp=False, lp=None):
+def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_llamacpp=False, lp=None,
+            dynamic_quant=False):
     """Logits [n, n_vocab] for `ids` fed from position 0. `weights` overrides m.w.
     lp=(start, end): layers start..end-1 run as parallel pairs (see the module doc).
 
@@ -181,20 +182,27 @@ def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_
     vec_dot_type: Q8_0 blocks for Q8_0/Q4_0 weights, Q8_1 blocks with their f16 block sums
     for Q4_1, F16, BF16), K and V cached as F16, Q and the attention probabilities
     converted to F16 for the two attention matmuls. On the tiny models this reproduces
-    llama.cpp 0.3.36's CPU logits to ~1e-7 until a rounding flips somewhere."""
+    llama.cpp 0.3.36's CPU logits to ~1e-7 until a rounding flips somewhere.
+
+    dynamic_quant: what tandem's decode does (codegen/kernels/qkernels.h, "Dynamic
+    quantisation"): the activations of matmuls by Q8_0/Q4_0/Q4_1 weights as ggml's
+    Q8_0/Q8_1 blocks (the matmul part of emulate_llamacpp, nothing else)."""
     W = weights if weights is not None else m.w
 
     def g(name):
         w = W.get(name)
         return None if w is None else w.astype(dtype)
 
+    quantised = ("Q8_0", "Q4_0", "Q4_1")
+
     def act(x, name):
-        f = _ACT.get(m.types.get(name, "F32")) if emulate_llamacpp else None
+        t = m.types.get(name, "F32")
+        f = _ACT.get(t) if emulate_llamacpp or (dynamic_quant and t in quantised) else None
         return f(x) if f else x
 
     def mm(x, name):
         y = act(x, name) @ g(name).T
-        if emulate_llamacpp and m.types.get(name) == "Q4_1":
+        if (emulate_llamacpp or dynamic_quant) and m.types.get(name) == "Q4_1":
             # Q8_1 keeps s = f16(d * sum(q)) per block; vec_dot_q4_1_q8_1 adds min * s.
             q, d = _q8_blocks(x)
             sq = q.sum(axis=1)
@@ -283,11 +291,14 @@ def main(argv=None):
                     help="run layers START..END-1 as parallel pairs (START, START+1), ...")
     ap.add_argument("--emulate-llamacpp", action="store_true",
                     help="validation only: round like llama.cpp's CPU backend (see forward)")
+    ap.add_argument("--dynamic-quant", action="store_true",
+                    help="quantise Q8_0/Q4_0/Q4_1 matmuls' activations as tandem's decode does")
     a = ap.parse_args(argv)
     m = Model(a.model)
     ids = load_ids(a.ids)
     lp = tuple(int(v) for v in a.lp.split(":")) if a.lp else None
-    logits = forward(m, ids, np.dtype(a.dtype), emulate_llamacpp=a.emulate_llamacpp, lp=lp)
+    logits = forward(m, ids, np.dtype(a.dtype), emulate_llamacpp=a.emulate_llamacpp, lp=lp,
+                     dynamic_quant=a.dynamic_quant)
     np.save(a.out, logits.astype(np.float32))
     print(f"reference.py: {a.model}: {m.n_layer} layers, d {m.d}, heads {m.n_head}/{m.n_head_kv}, "
           f"vocab {m.n_vocab}, {'tied' if m.tied else 'separate'} output; "

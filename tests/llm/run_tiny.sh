@@ -14,6 +14,15 @@
 #   llama.cpp's ids (llama-cpp-python's tokenize(special=False)),
 #   tiny/tokenize.ids (comma-separated; made by regen_tiny.sh with llama-cpp-python).
 #   run_tiny.sh threads   TANDEMC NPYCMP NAME WORK
+#   run_tiny.sh decode    TANDEMC NPYCMP NAME WORK PYTHON
+# decode: every token of tiny/ids.npy decoded one by one (prefill chunks longer than
+#   the ids, --remainder decode), so that every product by a Q8_0/Q4_0/Q4_1 weight
+#   quantises x (--dynamic-quant=on, the default): much closer to reference.py
+#   --dynamic-quant than to the exact reference (check_logits.py --closer-than: a
+#   rounding that flips between two float implementations moves a random tiny model's
+#   logits by ~1e-2, so no tight tolerance holds; codegen.qkernels checks the kernels
+#   exactly); and with --dynamic-quant=off, the exact reference within rtol 1e-3.
+#   Needs PYTHON with numpy and gguf (else exit 77: skipped).
 # threads: the logits are the same bytes with --threads 1, 2, 3 and 5 (each output is
 #   computed whole by one thread), and with 2 threads prefill runs parallel regions
 #   (the --bench table's regions/token).
@@ -33,6 +42,25 @@ model=$tiny/$name.gguf
 expected=$tiny/$name.logits.npy
 ids=$tiny/ids.npy
 live=0
+if [ "$mode" = decode ]; then
+  if [ -z "$py" ] || ! "$py" -c "import numpy, gguf" 2>/dev/null; then
+    echo "decode: needs a Python with numpy and gguf; skipped"
+    exit 77
+  fi
+  mkdir -p "$work"
+  for dq in on off; do
+    exe=$work/tiny-$name-$dq
+    echo "+ $tandemc $tiny/$name.gguf -o $exe --prefill-tokens=128 --dynamic-quant=$dq"
+    "$tandemc" "$tiny/$name.gguf" -o "$exe" --prefill-tokens=128 --dynamic-quant=$dq
+    "$exe" --remainder decode "--score-tokens=@$ids" "--output=@$work/logits-$dq.npy"
+  done
+  "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$ids" --out "$work/exact.npy"
+  "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$ids" --out "$work/dynamic.npy" --dynamic-quant
+  "$py" "$here/check_logits.py" "$work/logits-off.npy" "$work/exact.npy" --rtol $rtol
+  "$py" "$here/check_logits.py" "$work/logits-on.npy" "$work/dynamic.npy" --closer-than "$work/exact.npy"
+  exit 0
+fi
+
 if [ "$mode" = reference ] && [ -n "$py" ] && "$py" -c "import numpy, gguf" 2>/dev/null; then
   live=1
   args=$(grep "^$name " "$tiny/variants.txt" | sed "s/^$name *//")
