@@ -20,16 +20,22 @@ extern const char tdm_qkernels_bc[]; /* codegen/kernels/qkernels.c as bitcode, e
 extern const unsigned long tdm_qkernels_bc_size;
 extern const char tdm_qkernels_x86_bc[]; /* codegen/kernels/qkernels_x86.c (AVX2) */
 extern const unsigned long tdm_qkernels_x86_bc_size;
+extern const char tdm_attention_bc[]; /* codegen/kernels/attention.c */
+extern const unsigned long tdm_attention_bc_size;
 
-static int is_kernel(LLVMValueRef f) {
-  size_t n;
+static int has_prefix(LLVMValueRef f, const char *prefix) {
+  size_t n, p = strlen(prefix);
   const char *name = LLVMGetValueName2(f, &n);
-  return n > 5 && strncmp(name, "tdm_q", 5) == 0;
+  return n > p && strncmp(name, prefix, p) == 0;
 }
 
-static int calls_kernels(LLVMModuleRef mod) {
+/* tdm_q*: block-weight kernels; tdm_attention_*: attention. */
+static int is_kernel(LLVMValueRef f) { return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_attention_"); }
+
+/* Whether the module calls (declares) a function whose name starts with `prefix`. */
+static int calls(LLVMModuleRef mod, const char *prefix) {
   for (LLVMValueRef f = LLVMGetFirstFunction(mod); f; f = LLVMGetNextFunction(f))
-    if (LLVMIsDeclaration(f) && is_kernel(f)) return 1;
+    if (LLVMIsDeclaration(f) && has_prefix(f, prefix)) return 1;
   return 0;
 }
 
@@ -69,8 +75,10 @@ static tdm_status link_bitcode(cg_module *m, const char *bc, unsigned long size,
 }
 
 tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
-  if (!calls_kernels(m->mod)) return NULL;
-  TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
+  int blocks = calls(m->mod, "tdm_q"), attention = calls(m->mod, "tdm_attention_");
+  if (!blocks && !attention) return NULL;
+  if (blocks) TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
+  if (attention) TDM_TRY(link_bitcode(m, tdm_attention_bc, tdm_attention_bc_size, "attention.bc"));
   /* A named CPU's features are not listed by the C API: every CPU with AVX2 has F16C. */
   int bits = cg_vector_bits(target), f16c = bits >= 256;
   if (!target->cpu || strcmp(target->cpu, "host") == 0) {
@@ -81,7 +89,7 @@ tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
   /* The AVX2 int8 kernels, for x86 targets that have it (cg_vector_bits: 256 or more
    * means AVX2), when decode quantises x. */
   const char *triple = LLVMGetTarget(m->mod);
-  int avx2 = bits >= 256 && f16c && strncmp(triple, "x86_64", 6) == 0 && !target->exact_activations;
+  int avx2 = blocks && bits >= 256 && f16c && strncmp(triple, "x86_64", 6) == 0 && !target->exact_activations;
   if (avx2) TDM_TRY(link_bitcode(m, tdm_qkernels_x86_bc, tdm_qkernels_x86_bc_size, "qkernels_x86.bc"));
   TDM_TRY(define_knob(m->mod, "tdm_kernel_f16c", f16c));
   TDM_TRY(define_knob(m->mod, "tdm_kernel_avx2", avx2));

@@ -28,7 +28,7 @@ typedef struct lw_helpers {
   int n, cap;
   int next_contraction; /* contraction tags handed out */
   int vector_bits;      /* sizes the contraction tiles to the register file */
-  unsigned kernels_used; /* block-weight kernels called (lower_kernels.c) */
+  unsigned kernels_used; /* block-weight and attention kernels called (lower_kernels.c) */
 } lw_helpers;
 
 void lw_helpers_free(lw_helpers *hs);
@@ -48,11 +48,14 @@ tdm_status lw_lower_op(lw_helpers *hs, tdm_op_kind kind, const tdm_type *operand
 int lw_pack_width(const lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_attrs *at);
 
 /* The helper (on memrefs) that lowers tdm.attention for these sizes: it takes
- * (q, k, v, k_cache, v_cache, pos: index, out) and updates the caches in place.
- * lw_attention_signature prints its function type. */
+ * (q, k, v, k_cache, v_cache, pos: index, out), calls the attention kernel
+ * (codegen/kernels/attention.h, lower_kernels.c) and so updates the caches in place.
+ * The caches hold f32 or, with kv_f16, halves. lw_attention_signature prints its
+ * function type. */
 tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L,
-                               int64_t C, int64_t layer, double scale, const char **out_name);
-void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C);
+                               int64_t C, int kv_f16, int64_t layer, double scale, const char **out_name);
+void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C,
+                            int kv_f16);
 
 /* Adds a helper's text ("(args) -> result { body }") once; equal texts share a name,
  * "tdm.WHAT.N", returned in *out_name (owned by `hs`). */

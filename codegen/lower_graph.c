@@ -452,7 +452,8 @@ static tdm_status lower_attention(lowering *lw, MlirOperation op, const tdm_type
   int64_t T = ty[0].shape.dim[0], H = ty[0].shape.dim[1], D = ty[0].shape.dim[2], Hkv = ty[1].shape.dim[1];
   int64_t L = ty[3].shape.dim[0], C = ty[3].shape.dim[1];
   const char *helper;
-  TDM_TRY(lw_attention_helper(&lw->helpers, T, H, Hkv, D, L, C, a.layer, a.scale, &helper));
+  int kv_f16 = ty[3].dtype == TANDEM_DTYPE_F16;
+  TDM_TRY(lw_attention_helper(&lw->helpers, T, H, Hkv, D, L, C, kv_f16, a.layer, a.scale, &helper));
   int id;
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
   strbuf *b = &lw->body;
@@ -470,7 +471,7 @@ static tdm_status lower_attention(lowering *lw, MlirOperation op, const tdm_type
   lw_memref_type(b, t);
   sb_printf(b, "\n    func.call @%s(%%qb%d, %%kb%d, %%vb%d, %%st%d, %%st%d, %%pi%d, %%o%d) : ", helper, id, id, id,
             ids[3], ids[4], id, id);
-  lw_attention_signature(b, T, H, Hkv, D, L, C);
+  lw_attention_signature(b, T, H, Hkv, D, L, C, kv_f16);
   sb_printf(b, " -> ()\n    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
   lw_memref_type(b, t);
   sb_puts(b, " to ");

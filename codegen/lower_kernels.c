@@ -1,4 +1,4 @@
-/* Calls of the block-weight kernels (codegen/kernels/qkernels.h) from lowered code.
+/* Calls of the kernels (codegen/kernels/qkernels.h, attention.h) from lowered code.
  *
  * A matmul by a block-encoded weight, or a gather of its rows, becomes a helper on
  * memrefs that passes the buffers' aligned pointers to the C kernel: the kernel is
@@ -92,9 +92,60 @@ tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *id
   return finish(hs, "qgather", &b, out_name);
 }
 
+/* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32, f16. */
+#define ATTENTION_BIT (2 * NENC)
+
+void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C,
+                            int kv_f16) {
+  const char *et = kv_f16 ? "f16" : "f32";
+  sb_printf(sb, "(memref<%lldx%lldx%lldxf32>, memref<%lldx%lldx%lldxf32>, memref<%lldx%lldx%lldxf32>, "
+                "memref<%lldx%lldx%lldx%lldx%s>, memref<%lldx%lldx%lldx%lldx%s>, index, memref<%lldx%lldx%lldxf32>)",
+            (long long)T, (long long)H, (long long)D, (long long)T, (long long)Hkv, (long long)D,
+            (long long)T, (long long)Hkv, (long long)D, (long long)L, (long long)C, (long long)Hkv,
+            (long long)D, et, (long long)L, (long long)C, (long long)Hkv, (long long)D, et, (long long)T,
+            (long long)H, (long long)D);
+}
+
+tdm_status lw_attention_helper(lw_helpers *hs, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L,
+                               int64_t C, int kv_f16, int64_t layer, double scale, const char **out_name) {
+  if (D > 1024) return TDM_BAD("attention head size %lld: at most 1024 is supported", (long long)D);
+  const char *et = kv_f16 ? "f16" : "f32";
+  char tq[64], tk[64], tc[80];
+  snprintf(tq, sizeof tq, "memref<%lldx%lldx%lldxf32>", (long long)T, (long long)H, (long long)D);
+  snprintf(tk, sizeof tk, "memref<%lldx%lldx%lldxf32>", (long long)T, (long long)Hkv, (long long)D);
+  snprintf(tc, sizeof tc, "memref<%lldx%lldx%lldx%lldx%s>", (long long)L, (long long)C, (long long)Hkv,
+           (long long)D, et);
+  float sc = (float)scale;
+  uint32_t bits;
+  memcpy(&bits, &sc, 4);
+  strbuf b;
+  sb_init(&b);
+  sb_printf(&b, "(%%q: %s, %%k: %s, %%v: %s, %%kc: %s, %%vc: %s, %%pos: index, %%o: %s) {\n", tq, tk, tk, tc, tc, tq);
+  pointer_of(&b, "q", tq);
+  pointer_of(&b, "k", tk);
+  pointer_of(&b, "v", tk);
+  pointer_of(&b, "kc", tc);
+  pointer_of(&b, "vc", tc);
+  pointer_of(&b, "o", tq);
+  sb_printf(&b, "    %%p = arith.index_cast %%pos : index to i64\n");
+  const char *names[6] = {"t", "h", "hkv", "d", "c", "layer"};
+  int64_t vals[6] = {T, H, Hkv, D, C, layer};
+  for (int i = 0; i < 6; i++) sb_printf(&b, "    %%%s = arith.constant %lld : i64\n", names[i], (long long)vals[i]);
+  sb_printf(&b, "    %%scale = arith.constant 0x%08X : f32\n", bits);
+  sb_printf(&b, "    func.call @tdm_attention_%s(%%qp, %%kp, %%vp, %%kcp, %%vcp, %%p, %%op, %%t, %%h, %%hkv, %%d, %%c, "
+                "%%layer, %%scale) : (!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, !llvm.ptr, i64, i64, "
+                "i64, i64, i64, i64, f32) -> ()\n    return\n  }", et);
+  hs->kernels_used |= 1u << (ATTENTION_BIT + kv_f16);
+  return finish(hs, "attention", &b, out_name);
+}
+
 void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
   for (int i = 0; i < 2 * NENC; i++)
     if (hs->kernels_used & (1u << i))
       sb_printf(out, "  func.func private @tdm_%s_%s(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n",
                 i < NENC ? "qmatmul" : "qgather", encodings[i % NENC]);
+  for (int f16 = 0; f16 < 2; f16++)
+    if (hs->kernels_used & (1u << (ATTENTION_BIT + f16)))
+      sb_printf(out, "  func.func private @tdm_attention_%s(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, "
+                "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32)\n", f16 ? "f16" : "f32");
 }

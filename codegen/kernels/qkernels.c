@@ -19,24 +19,11 @@
  * operands fit in 32 registers; with 16 ymm registers, half the tile). */
 #include "codegen/kernels/qkernels.h"
 
-extern const int tdm_kernel_f16c;        /* 1: convert halves with the hardware */
+#include "codegen/kernels/kutil.h"
+
 extern const int tdm_kernel_vector_bits; /* 512, 256 or 128 */
 extern const int tdm_kernel_dynamic_quant; /* 1: quantise x for q8_0/q4_0/q4_1 below PANEL_MIN_ROWS rows */
 extern const int tdm_kernel_avx2;          /* 1: qkernels_x86.c is linked in */
-
-typedef float f32x16 __attribute__((vector_size(64)));
-typedef float f32x8 __attribute__((vector_size(32)));
-typedef float f32x4 __attribute__((vector_size(16)));
-typedef int32_t i32x16 __attribute__((vector_size(64)));
-typedef int32_t i32x8 __attribute__((vector_size(32)));
-typedef int16_t i16x16 __attribute__((vector_size(32)));
-typedef uint32_t u32x16 __attribute__((vector_size(64)));
-typedef uint16_t u16x16 __attribute__((vector_size(32)));
-typedef uint8_t u8x16 __attribute__((vector_size(16)));
-typedef int8_t i8x16 __attribute__((vector_size(16)));
-typedef _Float16 f16x16 __attribute__((vector_size(32)));
-
-#define INLINE static inline __attribute__((always_inline))
 
 enum { Q8_0, Q4_0, Q4_1, F16, BF16 };
 
@@ -44,46 +31,7 @@ INLINE int64_t block_bytes(int kind) {
   return kind == Q8_0 ? 34 : kind == Q4_0 ? 18 : kind == Q4_1 ? 20 : 64;
 }
 
-/* Unaligned vector loads, as memcpy (which clang turns into one load). */
-INLINE f32x16 load_f32(const float *p) {
-  f32x16 v;
-  __builtin_memcpy(&v, p, sizeof v);
-  return v;
-}
-
-INLINE void store_f32(float *p, f32x16 v) { __builtin_memcpy(p, &v, sizeof v); }
-
 INLINE uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-
-/* IEEE half -> float without F16C: the exponent and mantissa moved into a float's
- * place and scaled by 2^(127 - 15) (exact for normals and subnormals); Inf and NaN
- * get the float's all-ones exponent. */
-INLINE f32x16 halves_to_f32(u16x16 h) {
-  if (tdm_kernel_f16c) return __builtin_convertvector((f16x16)h, f32x16);
-  u32x16 x = __builtin_convertvector(h, u32x16);
-  u32x16 em = (x & 0x7fff) << 13;
-  f32x16 f = (f32x16)em * 0x1p112f;
-  u32x16 special = (u32x16)((x & 0x7c00) == 0x7c00);
-  u32x16 bits = ((u32x16)f & ~special) | ((em | 0x7f800000u) & special);
-  return (f32x16)(bits | (x & 0x8000) << 16);
-}
-
-INLINE float half_to_f32(uint16_t h) {
-  if (tdm_kernel_f16c) {
-    _Float16 v;
-    __builtin_memcpy(&v, &h, 2);
-    return (float)v;
-  }
-  uint32_t em = (uint32_t)(h & 0x7fff) << 13, bits;
-  float f;
-  __builtin_memcpy(&f, &em, 4);
-  f *= 0x1p112f;
-  __builtin_memcpy(&bits, &f, 4);
-  if ((h & 0x7c00) == 0x7c00) bits = em | 0x7f800000u;
-  bits |= (uint32_t)(h & 0x8000) << 16;
-  __builtin_memcpy(&f, &bits, 4);
-  return f;
-}
 
 /* One block of 32 weights -> lo (elements 0..15) and hi (16..31). */
 INLINE void decode(int kind, const uint8_t *b, f32x16 *lo, f32x16 *hi) {
@@ -120,13 +68,6 @@ INLINE void decode(int kind, const uint8_t *b, f32x16 *lo, f32x16 *hi) {
       *hi = (f32x16)(__builtin_convertvector(h1, u32x16) << 16);
     }
   }
-}
-
-INLINE float hsum(f32x16 v) {
-  f32x8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
-            __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-  f32x4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-  return (b[0] + b[2]) + (b[1] + b[3]);
 }
 
 #define MT_MAX 4
@@ -167,7 +108,7 @@ INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_
     }
   }
   for (int i = 0; i < mt; i++)
-    for (int j = 0; j < nt; j++) y[i * N + j] = hsum(acc[i][j]);
+    for (int j = 0; j < nt; j++) y[i * N + j] = hsum16(acc[i][j]);
 }
 
 /* Weight rows [n0, n1) against x rows [0, mt), nt rows of W at a time. */
@@ -404,19 +345,7 @@ INLINE void dq_matmul(int kind, const tdm_xq_block *xq, const uint8_t *w, float 
 /* ---- Threads ----------------------------------------------------------------------
  * A product is split by weight rows, PANEL at a time (the tiles above never straddle
  * two shares, so each y element is computed as on one thread), over the runtime's
- * pool (include/tandem/runtime.h). The reference is weak: a model linked without the
- * runtime runs on the calling thread. */
-typedef void (*task_fn)(void *ctx, int64_t begin, int64_t end);
-extern void tandem_parallel_for(int64_t items, task_fn fn, void *ctx) __attribute__((weak));
-
-/* Below this many multiply-adds a region costs more than it saves. */
-#define PARALLEL_MIN_MACS (64 * 1024)
-
-INLINE void parallel(task_fn fn, void *ctx, int64_t items, int64_t macs) {
-  if (tandem_parallel_for && items > 1 && macs >= PARALLEL_MIN_MACS) tandem_parallel_for(items, fn, ctx);
-  else fn(ctx, 0, items);
-}
-
+ * pool (kutil.h, parallel). */
 typedef struct {
   const float *x;
   const tdm_xq_block *xq; /* x quantised, or NULL */

@@ -1,0 +1,179 @@
+/* Attention over the KV cache (interface in attention.h), a kernel like the block-
+ * weight ones: portable C with vector extensions, compiled to bitcode that codegen
+ * links into each model that calls it and optimises for its target.
+ *
+ * Per token t and head h (the items split over the runtime's pool): the query row
+ * against the p + 1 cached keys (p = pos + t), softmax, and the weighted sum of the
+ * cached values, in one pass over the cache: keys go in blocks of 32 with an online
+ * softmax (a running maximum m and sum l; when a block raises m, what was summed is
+ * rescaled by exp(old m - new m)), so each K and V row is read once for all the query
+ * heads that share it (grouped-query attention) and nothing of length p is kept. The cache holds f32 or IEEE halves (--kv-type); the new k and v
+ * rows are written first (halves rounded to nearest even). */
+#include "codegen/kernels/attention.h"
+
+#include "codegen/kernels/kutil.h"
+
+#define KEYS 32      /* keys per block of the online softmax */
+#define D_MAX 1024   /* head sizes this kernel takes (the lowering checks) */
+
+/* exp(x) for a vector: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor series to r^7
+ * (relative error below 2e-7), times 2^n built in the exponent bits. Arguments below
+ * -87 give 0 and above 88 are clamped (scores minus their maximum are never positive). */
+INLINE f32x16 vexp(f32x16 x) {
+  x = __builtin_elementwise_min(x, (f32x16){} + 88.0f);
+  i32x16 tiny = x < -87.0f;
+  x = __builtin_elementwise_max(x, (f32x16){} - 87.0f);
+  f32x16 n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);
+  f32x16 r = x - n * 0.693145751953125f - n * 1.42860682030941723e-6f;
+  f32x16 p = (f32x16){} + 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  i32x16 e = (__builtin_convertvector(n, i32x16) + 127) << 23;
+  return (f32x16)((i32x16)(p * (f32x16)e) & ~tiny);
+}
+
+/* Cache row at element offset `at`, D elements, as floats: the cache itself (f32), or
+ * converted into `buf` (halves). */
+INLINE const float *cache_row(int half, const void *cache, int64_t at, int64_t D, float *buf) {
+  if (!half) return (const float *)cache + at;
+  const uint16_t *h = (const uint16_t *)cache + at;
+  int64_t e = 0;
+  for (; e + 16 <= D; e += 16) {
+    u16x16 v;
+    __builtin_memcpy(&v, h + e, 32);
+    store_f32(buf + e, halves_to_f32(v));
+  }
+  for (; e < D; e++) buf[e] = half_to_f32(h[e]);
+  return buf;
+}
+
+INLINE void store_row(int half, void *cache, int64_t at, int64_t D, const float *in) {
+  int64_t e = 0;
+  if (half) {
+    uint16_t *h = (uint16_t *)cache + at;
+    for (; e + 16 <= D; e += 16) {
+      u16x16 v = f32_to_halves(load_f32(in + e));
+      __builtin_memcpy(h + e, &v, 32);
+    }
+    for (; e < D; e++) {
+      f32x16 one = (f32x16){} + in[e];
+      h[e] = f32_to_halves(one)[0];
+    }
+  } else {
+    float *f = (float *)cache + at;
+    for (; e < D; e++) f[e] = in[e];
+  }
+}
+
+INLINE float dot(const float *a, const float *b, int64_t D) {
+  f32x16 acc = {0};
+  int64_t e = 0;
+  for (; e + 16 <= D; e += 16) acc += load_f32(a + e) * load_f32(b + e);
+  float s = hsum16(acc);
+  for (; e < D; e++) s += a[e] * b[e];
+  return s;
+}
+
+typedef struct {
+  const float *q;
+  const void *kc, *vc;
+  float *o;
+  int64_t pos, H, Hkv, D, C, layer;
+  float scale;
+} attn_job;
+
+#define GROUP_MAX 8 /* query heads that share a cache head, taken together */
+
+/* Token t, query heads h0..h0+nh-1 (all on cache head g): each K and V row is read
+ * (and converted) once for the nh heads. */
+INLINE void attend(int half, const attn_job *j, int64_t t, int64_t g, int64_t h0, int nh) {
+  int64_t D = j->D, n = j->pos + t + 1;
+  float acc[GROUP_MAX][D_MAX] __attribute__((aligned(64))), buf[D_MAX] __attribute__((aligned(64)));
+  float s[GROUP_MAX][KEYS] __attribute__((aligned(64)));
+  float m[GROUP_MAX], l[GROUP_MAX];
+  const float *q[GROUP_MAX];
+  for (int i = 0; i < nh; i++) {
+    q[i] = j->q + (t * j->H + h0 + i) * D;
+    m[i] = -3.0e38f, l[i] = 0.0f;
+    for (int64_t e = 0; e < D; e++) acc[i][e] = 0.0f;
+  }
+  for (int64_t j0 = 0; j0 < n; j0 += KEYS) {
+    int nb = n - j0 < KEYS ? (int)(n - j0) : KEYS;
+    for (int r = 0; r < nb; r++) {
+      const float *k = cache_row(half, j->kc, ((j->layer * j->C + j0 + r) * j->Hkv + g) * D, D, buf);
+      for (int i = 0; i < nh; i++) s[i][r] = dot(q[i], k, D) * j->scale;
+    }
+    for (int i = 0; i < nh; i++) {
+      for (int r = nb; r < KEYS; r++) s[i][r] = -3.0e38f;
+      f32x16 s0 = load_f32(s[i]), s1 = load_f32(s[i] + 16);
+      float bm = __builtin_reduce_max(__builtin_elementwise_max(s0, s1));
+      if (bm > m[i]) {
+        float corr = vexp((f32x16){} + (m[i] - bm))[0];
+        l[i] *= corr;
+        for (int64_t e = 0; e < D; e++) acc[i][e] *= corr;
+        m[i] = bm;
+      }
+      f32x16 p0 = vexp(s0 - m[i]), p1 = vexp(s1 - m[i]);
+      store_f32(s[i], p0);
+      store_f32(s[i] + 16, p1);
+      l[i] += hsum16(p0 + p1);
+    }
+    for (int r = 0; r < nb; r++) {
+      const float *v = cache_row(half, j->vc, ((j->layer * j->C + j0 + r) * j->Hkv + g) * D, D, buf);
+      for (int i = 0; i < nh; i++) {
+        float p = s[i][r];
+        int64_t e = 0;
+        for (; e + 16 <= D; e += 16) store_f32(acc[i] + e, load_f32(acc[i] + e) + p * load_f32(v + e));
+        for (; e < D; e++) acc[i][e] += p * v[e];
+      }
+    }
+  }
+  for (int i = 0; i < nh; i++) {
+    float inv = 1.0f / l[i], *o = j->o + (t * j->H + h0 + i) * D;
+    for (int64_t e = 0; e < D; e++) o[e] = acc[i][e] * inv;
+  }
+}
+
+/* Items: (token, cache head, chunk of at most GROUP_MAX of its query heads). */
+INLINE void attend_share(int half, void *ctx, int64_t begin, int64_t end) {
+  const attn_job *j = ctx;
+  int64_t group = j->H / j->Hkv, chunks = (group + GROUP_MAX - 1) / GROUP_MAX;
+  for (int64_t i = begin; i < end; i++) {
+    int64_t t = i / (j->Hkv * chunks), g = i / chunks % j->Hkv, c = i % chunks;
+    int64_t h0 = g * group + c * GROUP_MAX, nh = group - c * GROUP_MAX;
+    attend(half, j, t, g, h0, nh < GROUP_MAX ? (int)nh : GROUP_MAX);
+  }
+}
+
+static void task_f32(void *ctx, int64_t begin, int64_t end) { attend_share(0, ctx, begin, end); }
+static void task_f16(void *ctx, int64_t begin, int64_t end) { attend_share(1, ctx, begin, end); }
+
+INLINE void attention(int half, const float *q, const float *k, const float *v, void *kc, void *vc, int64_t pos,
+                      float *o, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t C, int64_t layer, float scale) {
+  if (pos < 0 || pos + T > C || D > D_MAX) return; /* the runtime keeps pos + T <= n_ctx */
+  for (int64_t t = 0; t < T; t++)
+    for (int64_t g = 0; g < Hkv; g++) {
+      int64_t at = ((layer * C + pos + t) * Hkv + g) * D;
+      store_row(half, kc, at, D, k + (t * Hkv + g) * D);
+      store_row(half, vc, at, D, v + (t * Hkv + g) * D);
+    }
+  attn_job j = {q, kc, vc, o, pos, H, Hkv, D, C, layer, scale};
+  int64_t chunks = (H / Hkv + GROUP_MAX - 1) / GROUP_MAX;
+  /* multiply-adds: T * H heads over about pos + T keys, twice D each */
+  parallel(half ? task_f16 : task_f32, &j, T * Hkv * chunks, T * H * (pos + T) * D * 2);
+}
+
+void tdm_attention_f32(const float *q, const float *k, const float *v, float *kc, float *vc, int64_t pos, float *o,
+                       int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t C, int64_t layer, float scale) {
+  attention(0, q, k, v, kc, vc, pos, o, T, H, Hkv, D, C, layer, scale);
+}
+
+void tdm_attention_f16(const float *q, const float *k, const float *v, uint16_t *kc, uint16_t *vc, int64_t pos,
+                       float *o, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t C, int64_t layer, float scale) {
+  attention(1, q, k, v, kc, vc, pos, o, T, H, Hkv, D, C, layer, scale);
+}
