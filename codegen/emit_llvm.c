@@ -351,8 +351,8 @@ tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights 
   LLVMValueRef prefill, decode;
   TDM_TRY(bare_entry(&b, tdm_session_entry(s, "prefill"), w->size, &prefill));
   TDM_TRY(bare_entry(&b, tdm_session_entry(s, "decode"), w->size, &decode));
-  int64_t numel = 1;
-  for (int i = 0; i < 4; i++) numel *= cache->shape.dim[i];
+  int64_t cache_bytes = (int64_t)tandem_dtype_size(cache->dtype); /* bytes */
+  for (int i = 0; i < 4; i++) cache_bytes *= cache->shape.dim[i];
   LLVMValueRef tok = private_global(&b, LLVMConstStringInContext2(m->ctx, (const char *)tokenizer, tokenizer_size, 1), "tokenizer");
   /* struct tandem_llm_desc: i32 x8, ptr name, i64 cache_bytes, i64 weights_size,
    * i64 hash, ptr embedded_weights, ptr prefill, ptr decode, ptr tokenizer, i64 size */
@@ -369,7 +369,7 @@ tdm_status cg_add_llm_descriptor(tdm_session *s, cg_module *m, const cg_weights 
       LLVMConstInt(b.i32, (unsigned long long)cache->shape.dim[3], 0),
       LLVMConstInt(b.i32, (unsigned long long)T, 0),
       cstring(&b, s->model_name),
-      LLVMConstInt(b.i64, (unsigned long long)numel * 4, 0),
+      LLVMConstInt(b.i64, (unsigned long long)cache_bytes, 0),
       LLVMConstInt(b.i64, w->size, 0),
       LLVMConstInt(b.i64, w->hash, 0),
       embedded_weights(&b, w, embed),

@@ -179,10 +179,10 @@ tdm_status cg_llm_header_write(const tdm_session *s, const cg_weights *w, int em
             U, (unsigned long long)w->size, U, (unsigned long long)w->hash, U, embedded);
   sb_printf(&sb, "extern const tandem_llm_desc %s_llm;\n\n", n);
   sb_printf(&sb, "/* The entry points (tandem_llm_entry_fn): tokens [n], pos, K and V caches, logits [n, vocab]. */\n");
-  sb_printf(&sb, "void %s(const void *weights, const int32_t *tokens, const int32_t *pos, float *k_cache,\n"
-                 "    float *v_cache, float *logits);\n", pre->symbol);
-  sb_printf(&sb, "void %s(const void *weights, const int32_t *tokens, const int32_t *pos, float *k_cache,\n"
-                 "    float *v_cache, float *logits);\n\n", dec->symbol);
+  sb_printf(&sb, "void %s(const void *weights, const int32_t *tokens, const int32_t *pos, void *k_cache,\n"
+                 "    void *v_cache, float *logits);\n", pre->symbol);
+  sb_printf(&sb, "void %s(const void *weights, const int32_t *tokens, const int32_t *pos, void *k_cache,\n"
+                 "    void *v_cache, float *logits);\n\n", dec->symbol);
   sb_printf(&sb, "#ifdef __cplusplus\n}\n#endif\n#endif /* %s_H */\n", U);
   tdm_status st = sb_failed(&sb) ? TDM_INTERNAL("out of memory") : tdm_write_all(fp, sb.data, sb.len, path);
   sb_free(&sb);

@@ -202,7 +202,8 @@ static MlirAttribute name_dict(builder *b, const char *name, int state) {
 static tdm_status build_function(builder *b, MlirModule module, const char *fname, int64_t T) {
   const hparams *hp = &b->hp;
   tdm_type tok = {TANDEM_DTYPE_I32, {1, {T}}}, pos = {TANDEM_DTYPE_I32, {0, {0}}};
-  tdm_type cache = {TANDEM_DTYPE_F32, {4, {hp->n_layer, b->n_ctx, hp->n_head_kv, hp->head_dim}}};
+  tdm_type cache = {b->s->kv_f16 ? TANDEM_DTYPE_F16 : TANDEM_DTYPE_F32,
+                    {4, {hp->n_layer, b->n_ctx, hp->n_head_kv, hp->head_dim}}};
   MlirType args[4] = {tdm_type_to_mlir(b->ctx, &tok), tdm_type_to_mlir(b->ctx, &pos),
                       tdm_type_to_mlir(b->ctx, &cache), tdm_type_to_mlir(b->ctx, &cache)};
   MlirLocation loc = loc_named(b, fname);

@@ -77,6 +77,7 @@ typedef struct tdm_session {
    * residual stream run as pairs (lp_start, lp_start + 1), ...; equal: none. */
   int lp_start, lp_end;
   int no_fuse_gemm;      /* --fuse-gemm=off: passes/fuse_gemm.c leaves the graph alone */
+  int kv_f16;            /* LLMs: --kv-type=f16, the KV cache in IEEE halves */
   const char *weights_type; /* --weights-type: the encoding GGUF matrices are stored in
                              * ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"); NULL: keep */
   tdm_lp_stats lp_stats; /* what the two passes did, for the summary and report */

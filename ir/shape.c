@@ -210,8 +210,10 @@ static tdm_status rope(const tdm_type *x, const tdm_type *p, const tdm_attrs *at
 
 static tdm_status attention(const tdm_type *ops, const tdm_attrs *at, tdm_type *out) {
   const tdm_type *q = &ops[0], *k = &ops[1], *v = &ops[2], *kc = &ops[3], *vc = &ops[4], *p = &ops[5];
-  for (int i = 0; i < 5; i++)
+  for (int i = 0; i < 3; i++)
     if (ops[i].dtype != TANDEM_DTYPE_F32) return bad_shapes("attention works on f32", &ops[i], NULL);
+  if ((kc->dtype != TANDEM_DTYPE_F32 && kc->dtype != TANDEM_DTYPE_F16) || vc->dtype != kc->dtype)
+    return bad_shapes("attention caches are both f32 or both f16", kc, vc);
   if (q->shape.rank != 3 || k->shape.rank != 3 || !tdm_shape_equal(&k->shape, &v->shape))
     return bad_shapes("attention q is [T, H, D], k and v [T, Hkv, D]", q, k);
   int64_t T = q->shape.dim[0], H = q->shape.dim[1], D = q->shape.dim[2], Hkv = k->shape.dim[1];

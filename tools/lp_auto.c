@@ -358,6 +358,7 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
   s->llm_ctx = CAL_CTX;
   s->llm_prefill = CAL_CHUNK;
   s->weights_type = o->weights_type;
+  s->kv_f16 = o->kv_f16;
   runner r = {0};
   int32_t *ids = NULL;
   size_t nids = 0;

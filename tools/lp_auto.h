@@ -21,6 +21,7 @@ typedef struct lp_auto_options {
   int tokens;              /* tokens scored, and as many held out */
   const char *report;      /* FILE.json (and FILE.svg); NULL: none */
   const char *weights_type; /* --weights-type, so that calibration runs the model's numbers */
+  int kv_f16;               /* --kv-type=f16, likewise */
 } lp_auto_options;
 
 typedef struct lp_pair_score {

@@ -40,6 +40,7 @@ typedef struct options {
   int lp_list;              /* --lp-list: print the layers and stop */
   int no_fuse_gemm;
   const char *weights_type; /* --weights-type; NULL: keep */
+  int kv_f16;               /* --kv-type=f16 */
   lp_auto_options lp_auto;  /* --lp=auto's calibration, budget, report */
 } options;
 
@@ -60,6 +61,8 @@ static void usage(FILE *out) {
           "  --prefill-tokens=N       LLMs: tokens per prefill call (default 64)\n"
           "  --weights-type=T         GGUF: store weight matrices as f32, f16, bf16, q8_0, q4_0 or\n"
           "                           q4_1 (converted at compile time); keep (default): as in the file\n"
+          "  --kv-type=f32|f16        LLMs: the KV cache's element type (default f32; f16 halves its\n"
+          "                           memory and the bytes attention reads, as llama.cpp's default)\n"
           "  --dynamic-quant=on|off   on (default): decode's products by q8_0/q4_0/q4_1 weights\n"
           "                           quantise x to int8 per block of 32, as llama.cpp and OpenVINO\n"
           "                           do, for integer dot products; off: x stays f32 (exact)\n"
@@ -224,6 +227,9 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if ((v = value_of(a, "--fuse-gemm"))) {
       if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--fuse-gemm=%s: expected on or off", v);
       o->no_fuse_gemm = strcmp(v, "off") == 0;
+    } else if ((v = value_of(a, "--kv-type"))) {
+      if (strcmp(v, "f32") && strcmp(v, "f16")) return usage_error("--kv-type=%s: expected f32 or f16", v);
+      o->kv_f16 = o->lp_auto.kv_f16 = strcmp(v, "f16") == 0;
     } else if ((v = value_of(a, "--dynamic-quant"))) {
       if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--dynamic-quant=%s: expected on or off", v);
       o->target.exact_activations = strcmp(v, "off") == 0;
@@ -624,6 +630,9 @@ static tdm_status run_job(job *j) {
   if (o->weights_type && !is_gguf(o->input))
     return tdm_error(TDM_EXIT_USAGE, "%s: --weights-type=%s converts the matrices of GGUF models; this is not one",
                      o->input, o->weights_type);
+  if (o->kv_f16 && !is_gguf(o->input))
+    return tdm_error(TDM_EXIT_USAGE, "%s: --kv-type=f16 sets the KV cache of GGUF language models; this is not one",
+                     o->input);
   TDM_TRY(check_outputs(j)); /* now that the weight files are known */
   TDM_TRY(read_llm_attribute(j));
   if (o->lp_list) {
@@ -688,6 +697,7 @@ int main(int argc, char **argv) {
     j.s->llm_prefill = o.prefill;
     j.s->no_fuse_gemm = o.no_fuse_gemm;
     j.s->weights_type = o.weights_type;
+    j.s->kv_f16 = o.kv_f16;
     if (o.lp == LP_WINDOW) j.s->lp_start = o.lp_start, j.s->lp_end = o.lp_end;
   }
   if (!st) {

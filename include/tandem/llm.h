@@ -28,10 +28,11 @@ extern "C" {
 #define TANDEM_LLM_ABI_VERSION 1u
 
 /* tokens: [n] token ids (n = prefill_tokens or 1); pos: the first token's position;
- * k_cache, v_cache: [n_layer, n_ctx, n_head_kv, head_dim] f32, read and updated in
+ * k_cache, v_cache: [n_layer, n_ctx, n_head_kv, head_dim] f32, or IEEE f16 when
+ * cache_bytes says 2 bytes an element (tandemc --kv-type=f16), read and updated in
  * place; logits: [n, n_vocab] f32, written. */
 typedef void (*tandem_llm_entry_fn)(const void *weights, const int32_t *tokens,
-                                    const int32_t *pos, float *k_cache, float *v_cache,
+                                    const int32_t *pos, void *k_cache, void *v_cache,
                                     float *logits);
 
 /* The layout is fixed by TANDEM_LLM_ABI_VERSION; tandemc writes it into the object. */
@@ -45,7 +46,8 @@ typedef struct tandem_llm_desc {
   uint32_t head_dim;
   uint32_t prefill_tokens;   /* tokens per prefill call */
   const char *name;
-  uint64_t cache_bytes;      /* bytes of the K cache (the V cache is the same size) */
+  uint64_t cache_bytes;      /* bytes of the K cache (the V cache is the same size):
+                                elements x 4 (f32) or x 2 (f16) */
   uint64_t weights_size;     /* as in tandem_model_desc */
   uint64_t weights_hash;
   const void *embedded_weights;

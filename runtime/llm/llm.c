@@ -22,9 +22,9 @@ static tandem_status rt_llm_bad(const tandem_llm_desc *desc, const char *what) {
                         rt_llm_name(desc), what);
 }
 
-/* n_layer * n_ctx * n_head_kv * head_dim * 4, or 0 on overflow. */
-static uint64_t rt_llm_cache_bytes(const tandem_llm_desc *d) {
-  uint64_t bytes = 4;
+/* n_layer * n_ctx * n_head_kv * head_dim * elem, or 0 on overflow. */
+static uint64_t rt_llm_cache_bytes(const tandem_llm_desc *d, uint64_t elem) {
+  uint64_t bytes = elem;
   const uint32_t dims[] = {d->n_layer, d->n_ctx, d->n_head_kv, d->head_dim};
   for (int i = 0; i < 4; i++) {
     if (dims[i] && bytes > UINT64_MAX / dims[i]) return 0;
@@ -44,15 +44,17 @@ static tandem_status rt_llm_check(const tandem_llm_desc *d) {
     return rt_llm_bad(d, "a zero dimension");
   if (!d->prefill_tokens || d->prefill_tokens > d->n_ctx)
     return rt_llm_bad(d, "prefill_tokens is 0 or larger than n_ctx");
-  if (d->cache_bytes != rt_llm_cache_bytes(d) || d->cache_bytes > SIZE_MAX)
-    return rt_llm_bad(d, "cache_bytes is not n_layer * n_ctx * n_head_kv * head_dim * 4");
+  /* f32 or f16 elements (tandemc --kv-type): the entry points know which */
+  uint64_t f32 = rt_llm_cache_bytes(d, 4), f16 = rt_llm_cache_bytes(d, 2);
+  if (!f32 || (d->cache_bytes != f32 && d->cache_bytes != f16) || d->cache_bytes > SIZE_MAX)
+    return rt_llm_bad(d, "cache_bytes is not n_layer * n_ctx * n_head_kv * head_dim * 4 (or 2)");
   if ((uint64_t)d->prefill_tokens * d->n_vocab > SIZE_MAX / sizeof(float))
     return rt_llm_bad(d, "the logits do not fit in memory");
   if (!d->tokenizer || !d->tokenizer_size) return rt_llm_bad(d, "no tokenizer");
   return NULL;
 }
 
-static tandem_status rt_llm_map_cache(const tandem_llm_desc *d, float **out) {
+static tandem_status rt_llm_map_cache(const tandem_llm_desc *d, void **out) {
   void *p = mmap(NULL, (size_t)d->cache_bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)

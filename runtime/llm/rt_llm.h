@@ -21,7 +21,7 @@ typedef enum rt_llm_rest {
 typedef struct rt_llm {
   const tandem_llm_desc *desc; /* borrowed */
   rt_weights weights;
-  float *k_cache, *v_cache;   /* [n_layer, n_ctx, n_head_kv, head_dim], cache_bytes each */
+  void *k_cache, *v_cache;    /* [n_layer, n_ctx, n_head_kv, head_dim] f32 or f16, cache_bytes each */
   float *logits;              /* [prefill_tokens, n_vocab]: the last entry call's */
   int32_t *chunk;             /* [prefill_tokens]: the tokens of a padded chunk */
   const float *last;          /* the logits of the last real token evaluated */

@@ -173,7 +173,7 @@ _ACT = {"F32": None, "F16": _to_f16, "BF16": _to_bf16, "Q8_0": _to_q8, "Q4_0": _
 
 
 def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_llamacpp=False, lp=None,
-            dynamic_quant=False):
+            dynamic_quant=False, kv_f16=False):
     """Logits [n, n_vocab] for `ids` fed from position 0. `weights` overrides m.w.
     lp=(start, end): layers start..end-1 run as parallel pairs (see the module doc).
 
@@ -186,7 +186,10 @@ def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_
 
     dynamic_quant: what tandem's decode does (codegen/kernels/qkernels.h, "Dynamic
     quantisation"): the activations of matmuls by Q8_0/Q4_0/Q4_1 weights as ggml's
-    Q8_0/Q8_1 blocks (the matmul part of emulate_llamacpp, nothing else)."""
+    Q8_0/Q8_1 blocks (the matmul part of emulate_llamacpp, nothing else).
+
+    kv_f16: what tandem's --kv-type=f16 does: K (after RoPE) and V rounded to f16 as
+    they go into the cache; Q, the scores and the sums stay exact."""
     W = weights if weights is not None else m.w
 
     def g(name):
@@ -235,6 +238,8 @@ def forward(m, ids, dtype=np.float64, rope_mode="normal", weights=None, emulate_
                  m.rope_freqs, rope_mode)
         v = f16(v.reshape(n, m.n_head_kv, hdv))
         q, k = f16(q), f16(k)
+        if kv_f16 and not emulate_llamacpp:
+            k, v = _to_f16(k), _to_f16(v)
         kx = np.repeat(k, group, axis=1)  # query head h uses kv head h // group
         vx = np.repeat(v, group, axis=1)
         s = np.einsum("qhd,khd->hqk", q, kx) / np.sqrt(hd) + mask
@@ -291,6 +296,8 @@ def main(argv=None):
                     help="run layers START..END-1 as parallel pairs (START, START+1), ...")
     ap.add_argument("--emulate-llamacpp", action="store_true",
                     help="validation only: round like llama.cpp's CPU backend (see forward)")
+    ap.add_argument("--kv-f16", action="store_true",
+                    help="round K and V to f16 as they enter the cache, as tandem's --kv-type=f16 does")
     ap.add_argument("--dynamic-quant", action="store_true",
                     help="quantise Q8_0/Q4_0/Q4_1 matmuls' activations as tandem's decode does")
     a = ap.parse_args(argv)
@@ -298,7 +305,7 @@ def main(argv=None):
     ids = load_ids(a.ids)
     lp = tuple(int(v) for v in a.lp.split(":")) if a.lp else None
     logits = forward(m, ids, np.dtype(a.dtype), emulate_llamacpp=a.emulate_llamacpp, lp=lp,
-                     dynamic_quant=a.dynamic_quant)
+                     dynamic_quant=a.dynamic_quant, kv_f16=a.kv_f16)
     np.save(a.out, logits.astype(np.float32))
     print(f"reference.py: {a.model}: {m.n_layer} layers, d {m.d}, heads {m.n_head}/{m.n_head_kv}, "
           f"vocab {m.n_vocab}, {'tied' if m.tied else 'separate'} output; "

@@ -15,6 +15,7 @@
 #   tiny/tokenize.ids (comma-separated; made by regen_tiny.sh with llama-cpp-python).
 #   run_tiny.sh threads   TANDEMC NPYCMP NAME WORK
 #   run_tiny.sh decode    TANDEMC NPYCMP NAME WORK PYTHON
+#   run_tiny.sh kv16      TANDEMC NPYCMP NAME WORK PYTHON
 # decode: every token of tiny/ids.npy decoded one by one (prefill chunks longer than
 #   the ids, --remainder decode), so that every product by a Q8_0/Q4_0/Q4_1 weight
 #   quantises x (--dynamic-quant=on, the default): much closer to reference.py
@@ -23,6 +24,10 @@
 #   logits by ~1e-2, so no tight tolerance holds; codegen.qkernels checks the kernels
 #   exactly); and with --dynamic-quant=off, the exact reference within rtol 1e-3.
 #   Needs PYTHON with numpy and gguf (else exit 77: skipped).
+# kv16: compiled with --kv-type=f16 (and --dynamic-quant=off), tiny/ids.npy scored by
+#   prefill chunks and by decode alone: much closer to reference.py --kv-f16 than to
+#   the exact reference (--closer-than, as for decode: halves round K and V, and a
+#   rounding flip moves a tiny model's logits by ~5e-4), top-1 agreeing.
 # threads: the logits are the same bytes with --threads 1, 2, 3 and 5 (each output is
 #   computed whole by one thread), and with 2 threads prefill runs parallel regions
 #   (the --bench table's regions/token).
@@ -58,6 +63,30 @@ if [ "$mode" = decode ]; then
   "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$ids" --out "$work/dynamic.npy" --dynamic-quant
   "$py" "$here/check_logits.py" "$work/logits-off.npy" "$work/exact.npy" --rtol $rtol
   "$py" "$here/check_logits.py" "$work/logits-on.npy" "$work/dynamic.npy" --closer-than "$work/exact.npy"
+  exit 0
+fi
+
+if [ "$mode" = kv16 ]; then
+  if [ -z "$py" ] || ! "$py" -c "import numpy, gguf" 2>/dev/null; then
+    echo "kv16: needs a Python with numpy and gguf; skipped"
+    exit 77
+  fi
+  mkdir -p "$work"
+  exe=$work/tiny-$name-kv16
+  echo "+ $tandemc $tiny/$name.gguf -o $exe --kv-type=f16 --dynamic-quant=off"
+  "$tandemc" "$tiny/$name.gguf" -o "$exe" --kv-type=f16 --dynamic-quant=off
+  "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$ids" --out "$work/exact.npy"
+  "$py" "$here/reference.py" "$tiny/$name.gguf" --ids "$ids" --out "$work/kv16.npy" --kv-f16
+  for rest in pad decode; do
+    "$exe" --remainder $rest "--score-tokens=@$ids" "--output=@$work/logits-$rest.npy"
+    "$py" "$here/check_logits.py" "$work/logits-$rest.npy" "$work/kv16.npy" --closer-than "$work/exact.npy" \
+      --ratio 0.25 --min-top1 0.98
+  done
+  exe=$work/tiny-$name-kv16-decode
+  "$tandemc" "$tiny/$name.gguf" -o "$exe" --kv-type=f16 --dynamic-quant=off --prefill-tokens=128
+  "$exe" --remainder decode "--score-tokens=@$ids" "--output=@$work/logits-decode-only.npy"
+  "$py" "$here/check_logits.py" "$work/logits-decode-only.npy" "$work/kv16.npy" --closer-than "$work/exact.npy" \
+    --ratio 0.25 --min-top1 0.98
   exit 0
 fi
 

@@ -46,25 +46,25 @@ static void fake_step(const float *w, int32_t t, int32_t pos, float *k, float *v
     logits[b] = (w ? w[(size_t)t * V + b] : 0.0f) + (w ? sinf(c * (float)(b % 7 + 1)) / 1024.0f : 0.0f);
 }
 
-static void fake_prefill(const void *weights, const int32_t *tokens, const int32_t *pos, float *k,
-                         float *v, float *logits) {
+static void fake_prefill(const void *weights, const int32_t *tokens, const int32_t *pos, void *k,
+                         void *v, float *logits) {
   for (uint32_t i = 0; i < FAKE_LLM_CHUNK; i++)
     fake_step(weights, tokens[i], *pos + (int32_t)i, k, v, logits + (size_t)i * V);
 }
 
-static void fake_decode(const void *weights, const int32_t *tokens, const int32_t *pos, float *k,
-                        float *v, float *logits) {
+static void fake_decode(const void *weights, const int32_t *tokens, const int32_t *pos, void *k,
+                        void *v, float *logits) {
   fake_step(weights, tokens[0], *pos, k, v, logits);
 }
 
 static void fake_prefill_uniform(const void *weights, const int32_t *tokens, const int32_t *pos,
-                                 float *k, float *v, float *logits) {
+                                 void *k, void *v, float *logits) {
   for (uint32_t i = 0; i < FAKE_LLM_CHUNK; i++)
     fake_step(NULL, tokens[i], *pos + (int32_t)i, k, v, logits + (size_t)i * V);
 }
 
 static void fake_decode_uniform(const void *weights, const int32_t *tokens, const int32_t *pos,
-                                float *k, float *v, float *logits) {
+                                void *k, void *v, float *logits) {
   fake_step(NULL, tokens[0], *pos, k, v, logits);
 }
 
