@@ -181,6 +181,9 @@ void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
   pool.threads = threads;
   atomic_store(&pool.pending, threads - 1);
   uint64_t regions = atomic_fetch_add(&pool.regions, 1) + 1;
+  /* Sequentially consistent, as the sleepers count read next and the worker's
+   * increment-then-check: else a worker could read the old region after this thread
+   * read no sleepers (the store still in its store buffer), and sleep through it. */
   atomic_store_explicit(&pool.region, REGION(regions, threads), memory_order_release);
   if (atomic_load(&pool.sleepers) > 0) {
     pthread_mutex_lock(&pool.mu);

@@ -408,6 +408,7 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
   tdm_session_destroy(s);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  out->threads = tandem_threads();
   if (st) lp_auto_result_free(out);
   return st;
 }

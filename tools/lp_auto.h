@@ -45,6 +45,7 @@ typedef struct lp_auto_result {
   int scored_tokens, heldout_tokens;
   int start, end;          /* the choice; start == end: none within budget */
   double seconds;          /* calibration time */
+  int threads;             /* it ran on (the runtime's pool, include/tandem/runtime.h) */
 } lp_auto_result;
 
 /* Measures `model` (a GGUF LLM) and chooses the window. `target` is the machine to

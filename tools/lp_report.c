@@ -30,8 +30,8 @@ static void write_json(strbuf *j, const char *model, const lp_auto_options *o, c
     sb_puts(j, ",\n  \"calibration\": {\"file\": ");
     if (o->calibration) json_str(j, o->calibration);
     else sb_puts(j, "null");
-    sb_printf(j, ", \"scored_tokens\": %d, \"heldout_tokens\": %d, \"seconds\": ", r->scored_tokens,
-              r->heldout_tokens);
+    sb_printf(j, ", \"scored_tokens\": %d, \"heldout_tokens\": %d, \"threads\": %d, \"seconds\": ",
+              r->scored_tokens, r->heldout_tokens, r->threads);
     json_num(j, r->seconds);
     sb_puts(j, "},\n  \"layers\": [");
     for (int l = 0; l < r->nlayers; l++) {

@@ -600,11 +600,14 @@ static tdm_status finish_lp(job *j) {
       for (int i = 0; i < r->ncands; i++)
         if (r->cands[i].start == r->start && r->cands[i].end == r->end) c = &r->cands[i];
       if (c)
-        sb_printf(&line, " (auto: held-out perplexity %.3f -> %.3f, %+.2f%% within the %g%% budget; %d candidates, %.0f s)",
-                  r->base_ppl, c->ppl, c->ppl_increase, o->lp_auto.budget, r->ncands, r->seconds);
+        sb_printf(&line,
+                  " (auto: held-out perplexity %.3f -> %.3f, %+.2f%% within the %g%% budget; %d candidates, %.0f s on %d "
+                  "thread%s)",
+                  r->base_ppl, c->ppl, c->ppl_increase, o->lp_auto.budget, r->ncands, r->seconds, r->threads,
+                  r->threads == 1 ? "" : "s");
       else
-        sb_printf(&line, " (auto: no window within the %g%% perplexity budget; %d candidates, %.0f s)",
-                  o->lp_auto.budget, r->ncands, r->seconds);
+        sb_printf(&line, " (auto: no window within the %g%% perplexity budget; %d candidates, %.0f s on %d thread%s)",
+                  o->lp_auto.budget, r->ncands, r->seconds, r->threads, r->threads == 1 ? "" : "s");
     }
     fprintf(stderr, "tandemc: %s\n", sb_str(&line));
     sb_free(&line);

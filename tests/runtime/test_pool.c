@@ -91,6 +91,19 @@ void test_pool(void) {
   struct timespec pause = {0, 5000000}; /* 5 ms, past the spin */
   nanosleep(&pause, NULL);
   run_counts(ITEMS, 2);
+  /* Regions that start just as workers give up spinning and go to sleep (a wake-up
+   * lost there hangs the caller: this test then times out). */
+  for (int i = 0; i < 3000; i++) {
+    struct timespec gap = {0, 170000 + (i * 7919) % 60000}; /* around the 200 us spin */
+    nanosleep(&gap, NULL);
+    counts c;
+    memset(&c, 0, sizeof c);
+    tandem_parallel_for(2, count_items, &c);
+    if (!each_once(&c, 2)) {
+      CHECK(!"a region after a sleep ran an item twice or not at all");
+      break;
+    }
+  }
   /* Fewer threads than workers started: the rest only check in. */
   tandem_set_threads(8);
   run_counts(ITEMS, 8);
