@@ -160,6 +160,14 @@ static int ensure_workers(int threads) {
   return n < threads ? n : threads;
 }
 
+static void wake_sleepers(void) {
+  if (atomic_load(&pool.sleepers) > 0) {
+    pthread_mutex_lock(&pool.mu);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.mu);
+  }
+}
+
 void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
   if (items <= 0) return;
   int threads = tandem_threads();
@@ -184,18 +192,17 @@ void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
   /* Sequentially consistent, as the sleepers count read next and the worker's
    * increment-then-check: else a worker could read the old region after this thread
    * read no sleepers (the store still in its store buffer), and sleep through it. */
-  atomic_store_explicit(&pool.region, REGION(regions, threads), memory_order_release);
-  if (atomic_load(&pool.sleepers) > 0) {
-    pthread_mutex_lock(&pool.mu);
-    pthread_cond_broadcast(&pool.wake);
-    pthread_mutex_unlock(&pool.mu);
-  }
+  atomic_store(&pool.region, REGION(regions, threads));
+  wake_sleepers();
   in_task = 1;
   run_share(0);
   in_task = 0;
   for (unsigned i = 1; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; i++) {
     cpu_relax();
-    if ((i & 4095) == 0) sched_yield();
+    if ((i & 4095) == 0) {
+      sched_yield();
+      wake_sleepers(); /* belt and braces: a worker asleep now has a region to run */
+    }
   }
   atomic_store(&pool.busy, 0);
 }
