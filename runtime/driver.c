@@ -25,6 +25,7 @@
 
 enum { RT_EXIT_OK = 0, RT_EXIT_BAD_INPUT = 1, RT_EXIT_USAGE = 2 };
 #define RT_BENCH_MAX 10000000L
+#define RT_BENCH_MAX_TEXT "10000000"
 #define RT_PRINT_VALUES 8
 
 typedef struct rt_driver_args {
@@ -115,26 +116,15 @@ static bool rt_driver_file_flag(const rt_driver *d, const char *flag, const char
   return true;
 }
 
-static bool rt_driver_bench_flag(const rt_driver *d, const char *arg, long *out) {
-  const char *value = arg + strlen("--bench=");
+/* --NAME=N with 1 <= N <= max, given once; `expected` completes the error message. */
+static bool rt_driver_count_flag(const rt_driver *d, const char *name, const char *arg, long max,
+                                 const char *expected, long *out) {
+  const char *value = strchr(arg, '=') + 1;
   char *end;
-  if (*out) return rt_driver_usage(d, "--bench given twice");
+  if (*out) return rt_driver_usage(d, "%s given twice", name);
   errno = 0;
   long n = strtol(value, &end, 10);
-  if (!*value || *end || errno || n < 1 || n > RT_BENCH_MAX)
-    return rt_driver_usage(d, "%s: expected a number of runs from 1 to %ld", arg, RT_BENCH_MAX);
-  *out = n;
-  return true;
-}
-
-static bool rt_driver_threads_flag(const rt_driver *d, const char *arg, long *out) {
-  const char *value = arg + strlen("--threads=");
-  char *end;
-  if (*out) return rt_driver_usage(d, "--threads given twice");
-  errno = 0;
-  long n = strtol(value, &end, 10);
-  if (!*value || *end || errno || n < 1 || n > 4096)
-    return rt_driver_usage(d, "%s: expected a count from 1", arg);
+  if (!*value || *end || errno || n < 1 || n > max) return rt_driver_usage(d, "%s: expected %s", arg, expected);
   *out = n;
   return true;
 }
@@ -162,8 +152,10 @@ static bool rt_driver_parse_one(rt_driver *d, const char *arg) {
   if (rt_starts_with(arg, "--output="))
     return rt_driver_file_flag(d, "--output=", arg, a->outputs, &a->output_count);
   if (rt_starts_with(arg, "--weights=")) return rt_driver_weights_flag(d, arg, &a->weights);
-  if (rt_starts_with(arg, "--bench=")) return rt_driver_bench_flag(d, arg, &a->bench);
-  if (rt_starts_with(arg, "--threads=")) return rt_driver_threads_flag(d, arg, &a->threads);
+  if (rt_starts_with(arg, "--bench="))
+    return rt_driver_count_flag(d, "--bench", arg, RT_BENCH_MAX, "a number of runs from 1 to " RT_BENCH_MAX_TEXT,
+                                &a->bench);
+  if (rt_starts_with(arg, "--threads=")) return rt_driver_count_flag(d, "--threads", arg, 4096, "a count from 1", &a->threads);
   if (!strcmp(arg, "--input") || !strcmp(arg, "--output") || !strcmp(arg, "--weights") ||
       !strcmp(arg, "--bench") || !strcmp(arg, "--threads"))
     return rt_driver_usage(d, "%s needs a value: %s=...", arg, arg);
