@@ -12,6 +12,11 @@
 #include "rt_status.h"
 #include "rt_weights.h"
 
+/* A compiled model's kernels reach the thread pool (pool.c) through a weak reference,
+ * which does not pull pool.o out of libtandem_runtime.a; this one does, for every
+ * program that opens a model, so that statically linked programs get the threads too. */
+__attribute__((used)) static void (*const rt_model_pool)(int64_t, tandem_task_fn, void *) = tandem_parallel_for;
+
 struct tandem_model {
   const tandem_model_desc *desc; /* borrowed */
   tandem_allocator allocator;

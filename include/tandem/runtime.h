@@ -185,7 +185,8 @@ tandem_status tandem_npy_write(const char *path, const tandem_tensor_desc *desc,
  * attention) split their rows or heads over a pool of threads that this library
  * starts on first use and keeps. Results do not depend on the number of threads.
  * A model linked without this library (a shared object loaded by a program that
- * lacks it) runs on the calling thread. */
+ * lacks it) runs on the calling thread; linked with libtandem_runtime.a, the pool
+ * comes in with tandem_model_open or the drivers. */
 
 /* A task runs items [begin, end) of a region. */
 typedef void (*tandem_task_fn)(void *ctx, int64_t begin, int64_t end);
