@@ -61,10 +61,12 @@ if command -v pkg-config >/dev/null; then
     fail "the pkg-config program loads '$loaded', not the installed libtandem_runtime.so"
   "$work/pc/hello" "$work/pc/mlp.weights" "$model/input_0.npy" "$work/pc/out.npy"
   "$npycmp" "$work/pc/out.npy" "$model/expected_0.npy" --rtol 1e-4
+  # shellcheck disable=SC2046 # as above
   # Linked with the static runtime, a program that opens a model has the thread pool
   # its kernels reach through a weak reference (runtime/model.c pulls it in).
   ${CC:-cc} -o "$work/pc/hello_static" "$src/examples/runtime/hello_terse.c" -I"$work/pc" \
-    -I"$prefix/include" "$work/pc/libmlp.a" "$prefix/lib/libtandem_runtime.a" -lm
+    -I"$prefix/include" "$work/pc/libmlp.a" "$prefix/lib/libtandem_runtime.a" \
+    $(pkg-config --libs-only-other tandem-runtime) -lm
   nm "$work/pc/hello_static" | grep -q ' T tandem_parallel_for$' ||
     fail "a program linked with libtandem_runtime.a lacks the thread pool"
 else
