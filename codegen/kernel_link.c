@@ -29,8 +29,10 @@ static int has_prefix(LLVMValueRef f, const char *prefix) {
   return n > p && strncmp(name, prefix, p) == 0;
 }
 
-/* tdm_q*: block-weight kernels; tdm_attention_*: attention. */
-static int is_kernel(LLVMValueRef f) { return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_attention_"); }
+/* tdm_q*, tdm_gemm_*: qkernels.c; tdm_attention_*: attention. */
+static int is_kernel(LLVMValueRef f) {
+  return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_gemm_") || has_prefix(f, "tdm_attention_");
+}
 
 /* Whether the module calls (declares) a function whose name starts with `prefix`. */
 static int calls(LLVMModuleRef mod, const char *prefix) {
@@ -75,9 +77,9 @@ static tdm_status link_bitcode(cg_module *m, const char *bc, unsigned long size,
 }
 
 tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
-  int blocks = calls(m->mod, "tdm_q"), attention = calls(m->mod, "tdm_attention_");
-  if (!blocks && !attention) return NULL;
-  if (blocks) TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
+  int blocks = calls(m->mod, "tdm_q"), gemm = calls(m->mod, "tdm_gemm_"), attention = calls(m->mod, "tdm_attention_");
+  if (!blocks && !gemm && !attention) return NULL;
+  if (blocks || gemm) TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
   if (attention) TDM_TRY(link_bitcode(m, tdm_attention_bc, tdm_attention_bc_size, "attention.bc"));
   /* A named CPU's features are not listed by the C API: every CPU with AVX2 has F16C. */
   int bits = cg_vector_bits(target), f16c = bits >= 256;

@@ -69,6 +69,9 @@ tdm_status lw_intern_text(lw_helpers *hs, const char *what, strbuf *text, const 
  *     rows ids of W [N, K], OUT = IDS's dims + [K]. */
 tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
                              const char **out_name);
+/* y = x . Wt by tdm_gemm_f32, Wt [K, N] a dense f32 weight of wbytes bytes. */
+tdm_status lw_gemm_f32_helper(lw_helpers *hs, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
+                              const char **out_name);
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
                              const tdm_type *out, const char **out_name);
 /* Declarations of the kernels the helpers call. */

@@ -19,12 +19,16 @@
  * compile time first when its storage differs from its source encoding; a matmul by
  * its transpose and a gather of its rows call the block-weight kernels
  * (lower_kernels.c). Only another use decodes it to f32 (once, into the blob).
+ * A matmul by a dense f32 weight calls tdm_gemm_f32 over the weight packed into
+ * column panels at compile time (the thread pool's GEMM), or with --gemm=mlir a
+ * contraction over panels packed likewise, which lower_ops.c generates.
  *
  * The new IR is written as text and parsed: the templates read as the IR they make. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen/const_eval.h"
+#include "codegen/kernels/qkernels.h"
 #include "codegen/lower.h"
 #include "codegen/quantize.h"
 #include "mlir-c/BuiltinAttributes.h"
@@ -196,6 +200,36 @@ static tdm_status packed_view(lowering *lw, const wref *b, int w, tdm_type *out_
   return emit_view(lw, &packed, *out_id);
 }
 
+/* A dense f32 Wt [K, N] packed for tdm_gemm_f32 (codegen/kernels/qkernels.h):
+ * [ceil(N / P), K, P] column panels, zero past N; evaluated once per weight. */
+static tdm_status gemm_panels(lowering *lw, const wref *b, wref *out) {
+  const int P = TDM_GEMM_PANEL;
+  int64_t K = b->type.shape.dim[0], N = b->type.shape.dim[1], np = (N + P - 1) / P;
+  *out = (wref){-1, 0, {TANDEM_DTYPE_F32, {3, {np, K, P}}}, NULL};
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "gemm%d(%d:%llu:", P, b->file, (unsigned long long)b->offset);
+  tdm_type_print(&b->type, &key);
+  sb_puts(&key, ")");
+  out->file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (out->file < 0) {
+    size_t size = sizeof(float) * (size_t)(np * K * P);
+    st = tdm_session_check_weight(lw->s, b->file, (int64_t)b->offset, (int64_t)sizeof(float) * K * N);
+    float *data = st ? NULL : calloc(size ? size : 1, 1);
+    if (!st && !data) st = TDM_INTERNAL("out of memory packing a %lldx%lld weight", (long long)K, (long long)N);
+    if (!st) {
+      const uint8_t *in = lw->s->files[b->file].map.data + b->offset;
+      for (int64_t k = 0; k < K; k++)
+        for (int64_t p = 0; p < np; p++)
+          memcpy(&data[(p * K + k) * P], in + (k * N + p * P) * 4, sizeof(float) * (size_t)(N - p * P < P ? N - p * P : P));
+      st = tdm_session_add_derived(lw->s, sb_str(&key), (uint8_t *)data, size, &out->file);
+    }
+  }
+  sb_free(&key);
+  return st;
+}
+
 /* The recipe of a derived weight, so equal recipes are evaluated once. */
 static void recipe_key(const wref *ins, int n, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *t,
                        strbuf *key) {
@@ -346,23 +380,34 @@ static int kernel_weight(lowering *lw, MlirOperation op, tdm_op_kind kind, const
              : -1;
 }
 
+/* Whether a matmul by a weight (operand 1) runs as tdm_gemm_f32: x [..., K] by a
+ * dense f32 Wt [K, N] (matmul-layout's form of a linear layer), f32 out. The
+ * kernel splits it over the thread pool; the generated contraction does not. */
+static int dense_gemm(const tdm_attrs *a, const tdm_type *types, const tdm_type *t) {
+  const tdm_shape *x = &types[0].shape, *w = &types[1].shape;
+  return !a->transpose_a && !a->transpose_b && types[0].dtype == TANDEM_DTYPE_F32 &&
+         types[1].dtype == TANDEM_DTYPE_F32 && t->dtype == TANDEM_DTYPE_F32 && w->rank == 2 && x->rank >= 1 &&
+         x->dim[x->rank - 1] == w->dim[0] && t->shape.rank == x->rank &&
+         t->shape.dim[t->shape.rank - 1] == w->dim[1];
+}
+
 /* A matmul or gather by a blocked weight: the weight's bytes as they are in the
  * blob, the other operand as a buffer, and a helper calling the kernel
  * (lower_kernels.c) that writes a new buffer, which becomes the result. */
-static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind kind, int kw, const tdm_type *types,
-                                    const tdm_type *t) {
+static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const wref *w,
+                                    const tdm_type *types, const tdm_type *t) {
   int xi = kind == TDM_OP_MATMUL ? 0 : 1;
   MlirValue xv = mlirOperationGetOperand(op, xi);
   TDM_TRY(materialize(lw, xv));
   int xid = value_name(lw, xv), id;
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
-  const wref *w = &lw->wrefs[kw];
   int64_t numel;
   TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
-  uint64_t bytes = tdm_encoding_bytes(w->enc, numel), at;
+  uint64_t bytes = tdm_encoding_bytes(w->enc ? w->enc : "f32", numel), at;
   TDM_TRY(tdm_session_place_weight(lw->s, w->file, w->offset, bytes, &at));
   const char *helper;
-  if (kind == TDM_OP_MATMUL) TDM_TRY(lw_qmatmul_helper(&lw->helpers, w->enc, &types[0], bytes, t, &helper));
+  if (kind == TDM_OP_MATMUL && !w->enc) TDM_TRY(lw_gemm_f32_helper(&lw->helpers, &types[0], bytes, t, &helper));
+  else if (kind == TDM_OP_MATMUL) TDM_TRY(lw_qmatmul_helper(&lw->helpers, w->enc, &types[0], bytes, t, &helper));
   else TDM_TRY(lw_qgather_helper(&lw->helpers, w->enc, &types[1], bytes, w->type.shape.dim[0], t, &helper));
   strbuf *b = &lw->body;
   sb_printf(b, "    %%c%d = arith.constant %llu : index\n", id, (unsigned long long)at);
@@ -397,9 +442,15 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   tdm_attrs a;
   TDM_TRY(tdm_attrs_from_op(op, kind, &a));
   int kw = kernel_weight(lw, op, kind, &a, types, t);
-  if (kw >= 0) return lower_kernel_call(lw, op, kind, kw, types, t);
-  /* A matmul by a weight reads it packed in column panels (see lower_ops.c). */
+  if (kw >= 0) return lower_kernel_call(lw, op, kind, &lw->wrefs[kw], types, t);
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
+  if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
+    wref b, packed;
+    TDM_TRY(dense(lw, kb, &b));
+    TDM_TRY(gemm_panels(lw, &b, &packed));
+    return lower_kernel_call(lw, op, kind, &packed, types, t);
+  }
+  /* A matmul by a weight reads it packed in column panels (see lower_ops.c). */
   if (kb >= 0) pack = lw_pack_width(&lw->helpers, &types[0], &types[1], &a);
   for (int i = 0; i < n; i++) {
     if (pack && i == 1) {

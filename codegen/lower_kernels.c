@@ -48,10 +48,14 @@ static void types_of(const tdm_type *x, uint64_t wbytes, const tdm_type *y, char
   snprintf(tw, n, "memref<%lluxi8>", (unsigned long long)wbytes);
 }
 
-tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
-                             const char **out_name) {
-  int e = encoding_index(enc);
-  if (e < 0) return TDM_INTERNAL("no kernel for weight encoding '%s'", enc);
+/* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32,
+ * f16, then the dense f32 GEMM. */
+#define ATTENTION_BIT (2 * NENC)
+#define GEMM_F32_BIT (ATTENTION_BIT + 2)
+
+/* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
+static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
+                                const tdm_type *y, const char **out_name) {
   int64_t K = x->shape.dim[x->shape.rank - 1], N = y->shape.dim[y->shape.rank - 1], M = 1;
   for (int d = 0; d + 1 < x->shape.rank; d++) M *= x->shape.dim[d];
   char tx[256], tw[64], ty[256];
@@ -64,10 +68,25 @@ tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x,
   pointer_of(&b, "y", ty);
   sb_printf(&b, "    %%m = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n"
                 "    %%k = arith.constant %lld : i64\n", (long long)M, (long long)N, (long long)K);
-  sb_printf(&b, "    func.call @tdm_qmatmul_%s(%%xp, %%wp, %%yp, %%m, %%n, %%k) : "
-                "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }", enc);
+  sb_printf(&b, "    func.call @%s(%%xp, %%wp, %%yp, %%m, %%n, %%k) : "
+                "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }", callee);
+  return finish(hs, what, &b, out_name);
+}
+
+tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
+                             const char **out_name) {
+  int e = encoding_index(enc);
+  if (e < 0) return TDM_INTERNAL("no kernel for weight encoding '%s'", enc);
+  char callee[32];
+  snprintf(callee, sizeof callee, "tdm_qmatmul_%s", enc);
   hs->kernels_used |= 1u << e;
-  return finish(hs, "qmatmul", &b, out_name);
+  return matmul_helper(hs, "qmatmul", callee, x, wbytes, y, out_name);
+}
+
+tdm_status lw_gemm_f32_helper(lw_helpers *hs, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
+                              const char **out_name) {
+  hs->kernels_used |= 1u << GEMM_F32_BIT;
+  return matmul_helper(hs, "gemm", "tdm_gemm_f32", x, wbytes, y, out_name);
 }
 
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
@@ -91,9 +110,6 @@ tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *id
   hs->kernels_used |= 1u << (NENC + e);
   return finish(hs, "qgather", &b, out_name);
 }
-
-/* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32, f16. */
-#define ATTENTION_BIT (2 * NENC)
 
 void lw_attention_signature(strbuf *sb, int64_t T, int64_t H, int64_t Hkv, int64_t D, int64_t L, int64_t C,
                             int kv_f16) {
@@ -148,4 +164,6 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     if (hs->kernels_used & (1u << (ATTENTION_BIT + f16)))
       sb_printf(out, "  func.func private @tdm_attention_%s(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, "
                 "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32)\n", f16 ? "f16" : "f32");
+  if (hs->kernels_used & (1u << GEMM_F32_BIT))
+    sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
 }

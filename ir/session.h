@@ -78,6 +78,8 @@ typedef struct tdm_session {
   int lp_start, lp_end;
   int no_fuse_gemm;      /* --fuse-gemm=off: passes/fuse_gemm.c leaves the graph alone */
   int kv_f16;            /* LLMs: --kv-type=f16, the KV cache in IEEE halves */
+  int gemm_mlir;         /* --gemm=mlir: matmuls by dense f32 weights as MLIR's contraction,
+                          * not tdm_gemm_f32 (codegen/lower_graph.c) */
   const char *weights_type; /* --weights-type: the encoding GGUF matrices are stored in
                              * ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1"); NULL: keep */
   tdm_lp_stats lp_stats; /* what the two passes did, for the summary and report */

@@ -359,6 +359,7 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
   s->llm_prefill = CAL_CHUNK;
   s->weights_type = o->weights_type;
   s->kv_f16 = o->kv_f16;
+  s->gemm_mlir = o->gemm_mlir;
   runner r = {0};
   int32_t *ids = NULL;
   size_t nids = 0;

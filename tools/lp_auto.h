@@ -22,6 +22,7 @@ typedef struct lp_auto_options {
   const char *report;      /* FILE.json (and FILE.svg); NULL: none */
   const char *weights_type; /* --weights-type, so that calibration runs the model's numbers */
   int kv_f16;               /* --kv-type=f16, likewise */
+  int gemm_mlir;            /* --gemm=mlir, likewise */
 } lp_auto_options;
 
 typedef struct lp_pair_score {

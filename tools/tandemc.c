@@ -39,6 +39,7 @@ typedef struct options {
   int lp_start, lp_end;
   int lp_list;              /* --lp-list: print the layers and stop */
   int no_fuse_gemm;
+  int gemm_mlir;            /* --gemm=mlir */
   const char *weights_type; /* --weights-type; NULL: keep */
   int kv_f16;               /* --kv-type=f16 */
   lp_auto_options lp_auto;  /* --lp=auto's calibration, budget, report */
@@ -66,6 +67,9 @@ static void usage(FILE *out) {
           "  --dynamic-quant=on|off   on (default): decode's products by q8_0/q4_0/q4_1 weights\n"
           "                           quantise x to int8 per block of 32, as llama.cpp and OpenVINO\n"
           "                           do, for integer dot products; off: x stays f32 (exact)\n"
+          "  --gemm=kernel|mlir       products by dense f32 weights: kernel (default): a C micro-\n"
+          "                           kernel on the thread pool; mlir: MLIR's tiled, vectorised\n"
+          "                           contraction (one thread)\n"
           "  -MD [-MF PATH]           also write a Make-style depfile (default OUTPUT.d) naming\n"
           "                           every file the compile read, for Make and Ninja\n"
           "\n"
@@ -230,6 +234,9 @@ static tdm_status parse_args(int argc, char **argv, options *o, int *done) {
     } else if ((v = value_of(a, "--kv-type"))) {
       if (strcmp(v, "f32") && strcmp(v, "f16")) return usage_error("--kv-type=%s: expected f32 or f16", v);
       o->kv_f16 = o->lp_auto.kv_f16 = strcmp(v, "f16") == 0;
+    } else if ((v = value_of(a, "--gemm"))) {
+      if (strcmp(v, "kernel") && strcmp(v, "mlir")) return usage_error("--gemm=%s: expected kernel or mlir", v);
+      o->gemm_mlir = o->lp_auto.gemm_mlir = strcmp(v, "mlir") == 0;
     } else if ((v = value_of(a, "--dynamic-quant"))) {
       if (strcmp(v, "on") && strcmp(v, "off")) return usage_error("--dynamic-quant=%s: expected on or off", v);
       o->target.exact_activations = strcmp(v, "off") == 0;
@@ -701,6 +708,7 @@ int main(int argc, char **argv) {
     j.s->no_fuse_gemm = o.no_fuse_gemm;
     j.s->weights_type = o.weights_type;
     j.s->kv_f16 = o.kv_f16;
+    j.s->gemm_mlir = o.gemm_mlir;
     if (o.lp == LP_WINDOW) j.s->lp_start = o.lp_start, j.s->lp_end = o.lp_end;
   }
   if (!st) {

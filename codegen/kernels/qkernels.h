@@ -1,8 +1,9 @@
 /* Kernels over block-encoded weights: GEMM/GEMV and embedding rows, dequantising in
- * registers. Written in portable C with vector extensions (qkernels.c), compiled to
- * LLVM bitcode at build time, embedded in tandemc, and linked into each model's LLVM
- * module, where they are inlined and optimised for the model's target CPU
- * (codegen/kernel_link.c). The lowered code calls them from codegen/lower_kernels.c.
+ * registers; and the same GEMM over a dense f32 weight. Written in portable C with
+ * vector extensions (qkernels.c), compiled to LLVM bitcode at build time, embedded in
+ * tandemc, and linked into each model's LLVM module, where they are inlined and
+ * optimised for the model's target CPU (codegen/kernel_link.c). The lowered code calls
+ * them from codegen/lower_kernels.c.
  *
  * A weight W [N, K] is stored as ggml stores a matrix: N rows, each K / 32 blocks of
  * 32 consecutive elements in one of these encodings (facts of ggml's formats):
@@ -24,6 +25,13 @@ void tdm_qmatmul_q4_0(const float *x, const uint8_t *w, float *y, int64_t M, int
 void tdm_qmatmul_q4_1(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_f16(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_bf16(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
+
+/* y [M, N] = x [M, K] . Wt for a dense f32 weight Wt [K, N], which comes packed in panels
+ * of TDM_GEMM_PANEL columns: wp [ceil(N / 16), K, 16], panel p holding columns 16p ..
+ * 16p + 15 row after row, zero past N (codegen/lower_graph.c packs it at compile
+ * time). The prefill GEMM's register-blocked loop, split over the pool by panels. */
+#define TDM_GEMM_PANEL 16
+void tdm_gemm_f32(const float *x, const float *wp, float *y, int64_t M, int64_t N, int64_t K);
 
 /* out [T, K] = rows ids[0..T) of W [N, K], dequantised. An id below 0 counts from the
  * end (id + N, as tdm.gather does); one still outside [0, N) gives a row of zeros. */

@@ -8,7 +8,8 @@
  * checked on all 65536 values. All of it for each variant the kernels have: halves
  * converted in hardware or not, tiles for 256- or 512-bit vectors, x quantised or
  * not, the AVX2 kernels or the portable ones (where the CPU has AVX2), on one thread
- * and on three. Exit status 0 when all pass. */
+ * and on three. And the dense f32 GEMM (tdm_gemm_f32) over its packed panels. Exit
+ * status 0 when all pass. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,37 @@ static void check_matmul(const kind *k, int64_t M, int64_t N, int64_t K) {
   free(w), free(deq), free(x), free(y), free(xr), free(mterm);
 }
 
+/* tdm_gemm_f32: Wt [K, N] packed as qkernels.h specifies (TDM_GEMM_PANEL columns a
+ * panel, k-major, zero past N), against a double product. Any K, K = 0 included. */
+static void check_gemm_f32(int64_t M, int64_t N, int64_t K) {
+  const int64_t P = TDM_GEMM_PANEL, np = (N + P - 1) / P;
+  float *wt = malloc(sizeof(float) * (size_t)(K * N + 1)), *wp = calloc((size_t)(np * K * P + 1), sizeof(float));
+  float *x = malloc(sizeof(float) * (size_t)(M * K + 1)), *y = malloc(sizeof(float) * (size_t)(M * N));
+  for (int64_t i = 0; i < K * N; i++) wt[i] = rnd_float();
+  for (int64_t k = 0; k < K; k++)
+    for (int64_t n = 0; n < N; n++) wp[(n / P * K + k) * P + n % P] = wt[k * N + n];
+  for (int64_t i = 0; i < M * K; i++) x[i] = rnd_float();
+  for (int64_t i = 0; i < M * N; i++) y[i] = NAN;
+  tdm_gemm_f32(x, wp, y, M, N, K);
+  for (int64_t i = 0; i < M; i++)
+    for (int64_t j = 0; j < N; j++) {
+      double ref = 0, mag = 0;
+      for (int64_t c = 0; c < K; c++) {
+        ref += (double)x[i * K + c] * wt[c * N + j];
+        mag += fabs((double)x[i * K + c] * wt[c * N + j]);
+      }
+      double got = y[i * N + j];
+      if (!(fabs(got - ref) <= 4e-6 * mag + 1e-30)) {
+        if (failures++ < 10)
+          fprintf(stderr, "FAIL gemm_f32 M=%lld N=%lld K=%lld: y[%lld,%lld] = %.9g, expected %.9g\n", (long long)M,
+                  (long long)N, (long long)K, (long long)i, (long long)j, got, ref);
+        i = M;
+        break;
+      }
+    }
+  free(wt), free(wp), free(x), free(y);
+}
+
 static void check_gather(const kind *k, int64_t N, int64_t K) {
   uint8_t *w = malloc((size_t)(N * K / 32 * k->block_bytes));
   float *deq = malloc(sizeof(float) * (size_t)(N * K));
@@ -238,6 +270,11 @@ static int check_variant(void) {
     check_gather(&kinds[k], 1, 32);
     checks += 2;
   }
+  /* the dense f32 GEMM: K of no particular size, and K = 0 (y = 0) */
+  static const int64_t Kd[] = {0, 1, 7, 64, 300};
+  for (size_t m = 0; m < sizeof Ms / sizeof Ms[0]; m++)
+    for (size_t n = 0; n < sizeof Ns / sizeof Ns[0]; n++)
+      for (size_t c = 0; c < sizeof Kd / sizeof Kd[0]; c++, checks++) check_gemm_f32(Ms[m], Ns[n], Kd[c]);
   check_every_half();
   return checks + 1;
 }

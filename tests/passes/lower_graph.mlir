@@ -1,4 +1,5 @@
-// RUN: tandemc %s --compile-to=linalg --name=m --target-cpu=znver3 -o - | FileCheck %s
+// RUN: tandemc %s --compile-to=linalg --name=m --target-cpu=znver3 --gemm=mlir -o - | FileCheck %s
+// RUN: tandemc %s --compile-to=linalg --name=m --target-cpu=znver3 -o - | FileCheck %s --check-prefix=KERNEL
 // lower-graph (+ inline): an entry function over memrefs whose body reads inputs
 // with to_tensor, weights as views of the weights buffer at 64-byte-aligned blob
 // offsets, computes on tensors, and writes each result into its output buffer.
@@ -12,9 +13,9 @@ module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
     return %y : tensor<1x128xf32>
   }
 }
-// matmul-layout made the weight's transpose explicit; lower-graph evaluated it at
-// compile time, and packed W^T [64,128] into column panels [128/16, 64, 16] for
-// the contraction (16 floats: two AVX2 registers). The blob holds that (32768
+// With --gemm=mlir: matmul-layout made the weight's transpose explicit; lower-graph
+// evaluated it at compile time, and packed W^T [64,128] into column panels
+// [128/16, 64, 16] for the contraction (16 floats: two AVX2 registers). The blob holds that (32768
 // bytes), then the bias. The original W is never read, so it is not in the blob.
 // Each graph op becomes a call to a helper function, kept out of line (no_inline):
 // every distinct helper is compiled once however many layers call it.
@@ -39,3 +40,18 @@ module attributes {tdm.weight_files = ["../models/mlp/model.bin"]} {
 // CHECK:       func.func private @[[ADD]](
 // CHECK:         linalg.generic
 // CHECK:           arith.addf
+
+// By default (--gemm=kernel) the blob holds the same panels, and the matmul is a
+// helper on memrefs calling the C micro-kernel tdm_gemm_f32 (M 1, N 128, K 64),
+// which writes a new buffer.
+// KERNEL-LABEL: func.func @m_run_impl(
+// KERNEL-SAME:    %[[W:.*]]: memref<33280xi8>, %[[IN:.*]]: memref<1x64xf32>, %[[OUT:.*]]: memref<1x128xf32>)
+// KERNEL:         %[[P:.*]] = memref.view %[[W]][%{{.*}}][] : memref<33280xi8> to memref<32768xi8>
+// KERNEL:         %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x128xf32>
+// KERNEL:         call @[[GEMM:tdm.gemm.[0-9]+]](%[[IN]], %[[P]], %[[Y]]) {no_inline}
+// KERNEL:       func.func private @[[GEMM]](
+// KERNEL-DAG:     %[[M:.*]] = arith.constant 1 : i64
+// KERNEL-DAG:     %[[N:.*]] = arith.constant 128 : i64
+// KERNEL-DAG:     %[[K:.*]] = arith.constant 64 : i64
+// KERNEL:         call @tdm_gemm_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[M]], %[[N]], %[[K]])
+// KERNEL:       func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)
