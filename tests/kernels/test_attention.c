@@ -2,8 +2,9 @@
  * embeds) against a double-precision reference: caches in f32 and f16, grouped-query
  * heads (groups of 1, 3 and 18, past the kernel's 8 heads at a time), head sizes that
  * are and are not multiples of 16, one token (decode) and chunks at several positions,
- * key counts around the 32-key blocks, on one thread and on three, with halves
- * converted in hardware or not. Outputs within 2e-5 relative (f32) of the reference
+ * key counts around the 32-key blocks, long decodes whose keys split into segments
+ * (merged after), on one thread and on three, with halves converted in hardware or
+ * not. Outputs within 2e-5 relative (f32) of the reference
  * computed from the cache the kernel wrote; the new cache rows exact (f32) or the
  * nearest half, ties to even, including Inf, NaN and subnormal rounding. Exit 0 when
  * all pass. */
@@ -140,7 +141,7 @@ static void check_halves(void) {
 
 int main(void) {
   static const int64_t shapes[][3] = {{4, 4, 16}, {9, 3, 64}, {18, 1, 24}, {2, 2, 72}};
-  static const int64_t chunks[][2] = {{1, 0}, {1, 31}, {1, 32}, {1, 70}, {5, 0}, {7, 29}, {16, 40}};
+  static const int64_t chunks[][2] = {{1, 0}, {1, 31}, {1, 32}, {1, 70}, {1, 300}, {1, 1000}, {3, 200}, {5, 0}, {7, 29}, {16, 40}};
   for (int f16c = 0; f16c < 2; f16c++)
     for (int threads = 1; threads <= 3; threads += 2) {
       tdm_kernel_f16c = f16c;
