@@ -68,14 +68,6 @@ static name const_f32(lw_helper *h, double v) {
   return n;
 }
 
-static name const_f64(lw_helper *h, double v) {
-  uint64_t bits;
-  memcpy(&bits, &v, 8);
-  name n = fresh(h);
-  EMIT(h, "%s = arith.constant 0x%016llX : f64\n", n.s, (unsigned long long)bits);
-  return n;
-}
-
 static name const_int(lw_helper *h, long long v, const char *ty) {
   name n = fresh(h);
   EMIT(h, "%s = arith.constant %lld : %s\n", n.s, v, ty);
@@ -998,10 +990,28 @@ static name lower_rms_norm(lw_helper *h, const tdm_attrs *at) {
 
 typedef struct rope_ctx {
   const tdm_attrs *at;
-  name pos; /* f64 */
+  name pos;        /* f64 */
+  name freqs;      /* tensor<P x f64>: base^(-2i/dims), evaluated at compile time */
+  name cos, sin;   /* tensor<T x P x f32>: the rotation of pair i of token t */
+  int64_t P;       /* pairs: (dims + 1) / 2 */
+  int sine;        /* body_rope_table: the sine table, else the cosine */
 } rope_ctx;
 
-/* Pair (2i, 2i+1) of token t rotates by (pos + t) * base^(-2i/dims), computed in f64. */
+/* cos or sin of (pos + t) * freqs[i], in f64, rounded to f32: once per token and
+ * pair, shared by every head. */
+static name body_rope_table(lw_helper *h, const name *a, const void *vc) {
+  (void)a;
+  const rope_ctx *c = vc;
+  name t = fresh(h), i = fresh(h), f = fresh(h);
+  EMIT(h, "%s = linalg.index 0 : index\n", t.s);
+  EMIT(h, "%s = linalg.index 1 : index\n", i.s);
+  EMIT(h, "%s = tensor.extract %s[%s] : tensor<%lldxf64>\n", f.s, c->freqs.s, i.s, (long long)c->P);
+  name p = op2(h, "arith.addf", c->pos, cast(h, "arith.uitofp", cast(h, "arith.index_cast", t, "index", "i64"), "i64", "f64"), "f64");
+  name ang = op2(h, "arith.mulf", p, f, "f64");
+  return cast(h, "arith.truncf", op1(h, c->sine ? "math.sin" : "math.cos", ang, "f64"), "f64", "f32");
+}
+
+/* Pair (2i, 2i+1) of token t rotates by the tables' angle for (t, i). */
 static name body_rope(lw_helper *h, const name *a, const void *vc) {
   const rope_ctx *c = vc;
   name t = fresh(h), hd = fresh(h), i = fresh(h);
@@ -1016,13 +1026,12 @@ static name body_rope(lw_helper *h, const name *a, const void *vc) {
   EMIT(h, "%s = tensor.extract %%a0[%s, %s, %s] : ", xp.s, t.s, hd.s, partner.s);
   put_tensor(h, &h->args[0]);
   sb_puts(&h->body, "\n");
-  name p = op2(h, "arith.addf", c->pos, cast(h, "arith.uitofp", cast(h, "arith.index_cast", t, "index", "i64"), "i64", "f64"), "f64");
-  name pf = cast(h, "arith.uitofp", cast(h, "arith.index_cast", pair, "index", "i64"), "i64", "f64");
-  name expo = const_f64(h, -2.0 / (double)c->at->dims), base = const_f64(h, c->at->freq_base);
-  name freq = op2(h, "math.powf", base, op2(h, "arith.mulf", pf, expo, "f64"), "f64");
-  name ang = op2(h, "arith.mulf", p, freq, "f64");
-  name cs = cast(h, "arith.truncf", op1(h, "math.cos", ang, "f64"), "f64", "f32");
-  name sn = cast(h, "arith.truncf", op1(h, "math.sin", ang, "f64"), "f64", "f32");
+  /* features past `dims` read the last pair (and pass through below) */
+  name row = op2(h, "arith.minui", pair, const_int(h, c->P - 1, "index"), "index");
+  name cs = fresh(h), sn = fresh(h);
+  long long T = (long long)h->result.shape.dim[0], P = (long long)c->P;
+  EMIT(h, "%s = tensor.extract %s[%s, %s] : tensor<%lldx%lldxf32>\n", cs.s, c->cos.s, t.s, row.s, T, P);
+  EMIT(h, "%s = tensor.extract %s[%s, %s] : tensor<%lldx%lldxf32>\n", sn.s, c->sin.s, t.s, row.s, T, P);
   name xs = op2(h, "arith.mulf", xp, sn, "f32");
   name is_odd = cmp(h, "arith.cmpi", "ne", odd, const_int(h, 0, "index"), "index");
   name signed_xs = select_(h, is_odd, xs, op1(h, "arith.negf", xs, "f32"), "f32");
@@ -1032,10 +1041,22 @@ static name body_rope(lw_helper *h, const name *a, const void *vc) {
   return select_(h, in_range, rotated, a[0], "f32");
 }
 
+/* RoPE: the frequencies are constants; a cosine and a sine table [T, P] per call
+ * (the trigonometry once per token and pair, not per head and element); then the
+ * rotation of x [T, H, D] reads them. */
 static name lower_rope(lw_helper *h, const tdm_attrs *at) {
   name pos = fresh(h);
   EMIT(h, "%s = tensor.extract %%a1[] : tensor<i32>\n", pos.s);
-  rope_ctx c = {at, cast(h, "arith.sitofp", pos, "i32", "f64")};
+  rope_ctx c = {at, cast(h, "arith.sitofp", pos, "i32", "f64"), fresh(h), {{0}}, {{0}}, (at->dims + 1) / 2, 0};
+  if (c.P < 1) c.P = 1;
+  EMIT(h, "%s = arith.constant dense<[", c.freqs.s);
+  for (int64_t i = 0; i < c.P; i++)
+    sb_printf(&h->body, "%s%.17e", i ? ", " : "", pow(at->freq_base, (double)i * (-2.0 / (double)at->dims)));
+  sb_printf(&h->body, "]> : tensor<%lldxf64>\n", (long long)c.P);
+  tdm_type table = {TANDEM_DTYPE_F32, {2, {h->result.shape.dim[0], c.P}}};
+  c.cos = generic(h, NULL, 0, &table, empty(h, &table), &table.shape, NULL, NULL, body_rope_table, &c);
+  c.sine = 1;
+  c.sin = generic(h, NULL, 0, &table, empty(h, &table), &table.shape, NULL, NULL, body_rope_table, &c);
   generic_in in = {arg(0), &h->args[0], {0}, 0};
   return generic(h, &in, 1, &h->result, empty(h, &h->result), &h->result.shape, NULL, NULL, body_rope, &c);
 }
