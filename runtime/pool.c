@@ -2,15 +2,17 @@
  *
  * One pool per process, started on the first parallel region and kept until exit:
  * T - 1 worker threads and the caller. A region publishes its task by bumping a
- * generation counter; each thread runs one contiguous share of the items and the
- * caller, having run the first share, waits for the others. Between regions a worker
+ * generation counter; the threads take the items in runs of a few from a shared
+ * counter (so that one slowed down, by a busy core or a longer wait on memory, leaves
+ * its work to the others instead of making them wait at the end), and the caller,
+ * once the items are gone, waits for the others to finish theirs. Between regions a worker
  * spins on the counter for a while (decode issues a region every few microseconds,
  * and a wake-up through the kernel costs more than that), then sleeps on a condition
  * variable, so that an idle model costs no CPU.
  *
- * The shares are fixed by the item count and the thread count alone: which thread
- * computes an item never changes what it computes, so results do not depend on the
- * number of threads. A region started from inside a task, or while another thread
+ * Which thread computes an item never changes what it computes (the kernels compute
+ * each item on its own), so results do not depend on the number of threads or on
+ * who took what. A region started from inside a task, or while another thread
  * runs one, runs on the calling thread alone. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -42,6 +44,8 @@ typedef struct {
   tandem_task_fn fn;
   void *ctx;
   int64_t items;
+  int64_t grain;          /* items taken at a time */
+  _Atomic int64_t next;   /* the first item not yet taken */
   _Atomic uint64_t regions;
 } pool_state;
 
@@ -61,17 +65,13 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Thread t's share of [0, items) among `threads`: as equal as whole items allow. */
-static void share(int64_t items, int threads, int t, int64_t *begin, int64_t *end) {
-  int64_t base = items / threads, extra = items % threads;
-  *begin = t * base + (t < extra ? t : extra);
-  *end = *begin + base + (t < extra);
-}
-
-static void run_share(int t) {
-  int64_t b, e;
-  share(pool.items, pool.threads, t, &b, &e);
-  if (b < e) pool.fn(pool.ctx, b, e);
+/* Runs items from the shared counter until none is left. */
+static void run_items(void) {
+  for (;;) {
+    int64_t b = atomic_fetch_add_explicit(&pool.next, pool.grain, memory_order_relaxed);
+    if (b >= pool.items) return;
+    pool.fn(pool.ctx, b, b + pool.grain < pool.items ? b + pool.grain : pool.items);
+  }
 }
 
 /* A region's generation and thread count in one word, so that a worker reads the
@@ -104,7 +104,7 @@ static void *worker(void *arg) {
     seen = r;
     spin = t < REGION_THREADS(r); /* one left out sleeps until a region wants it */
     if (!spin) continue;
-    run_share(t);
+    run_items();
     atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
   }
   return NULL;
@@ -134,9 +134,16 @@ int tandem_set_threads(int threads) {
   return tandem_threads();
 }
 
+/* The default, found once (the environment and the affinity are read at the first
+ * region, not at every one: a syscall per region would cost decode ~1%). */
+static _Atomic int cached_default;
+
 int tandem_threads(void) {
   int n = atomic_load(&requested);
-  return n ? n : default_threads();
+  if (n) return n;
+  n = atomic_load_explicit(&cached_default, memory_order_relaxed);
+  if (!n) atomic_store_explicit(&cached_default, n = default_threads(), memory_order_relaxed);
+  return n;
 }
 
 uint64_t tandem_parallel_regions(void) { return atomic_load(&pool.regions); }
@@ -187,6 +194,9 @@ void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
   pool.ctx = ctx;
   pool.items = items;
   pool.threads = threads;
+  /* about four runs per thread: few atomic operations, and little left at the end */
+  pool.grain = items / (threads * 4) > 1 ? items / (threads * 4) : 1;
+  atomic_store_explicit(&pool.next, 0, memory_order_relaxed);
   atomic_store(&pool.pending, threads - 1);
   uint64_t regions = atomic_fetch_add(&pool.regions, 1) + 1;
   /* Sequentially consistent, as the sleepers count read next and the worker's
@@ -195,7 +205,7 @@ void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx) {
   atomic_store(&pool.region, REGION(regions, threads));
   wake_sleepers();
   in_task = 1;
-  run_share(0);
+  run_items();
   in_task = 0;
   for (unsigned i = 1; atomic_load_explicit(&pool.pending, memory_order_acquire) > 0; i++) {
     cpu_relax();

@@ -190,12 +190,14 @@ tandem_status tandem_npy_write(const char *path, const tandem_tensor_desc *desc,
 
 /* A task runs items [begin, end) of a region. */
 typedef void (*tandem_task_fn)(void *ctx, int64_t begin, int64_t end);
-/* Runs fn over items [0, items), split into one contiguous share per thread, and
- * returns when all are done. Called from inside a task, it runs on that thread. */
+/* Runs fn over items [0, items), which the threads take a few at a time, and returns
+ * when all are done; fn must compute each item independently of how the items are
+ * grouped. Called from inside a task, it runs on that thread. */
 void tandem_parallel_for(int64_t items, tandem_task_fn fn, void *ctx);
 /* Threads for the regions to come, the caller included: 1 runs everything on the
  * caller; 0 restores the default (TANDEM_NUM_THREADS, else the cores this process may
- * use). Returns the count now in effect. Call it between model runs. */
+ * use, both read once, at the first use). Returns the count now in effect. Call it
+ * between model runs. */
 int tandem_set_threads(int threads);
 int tandem_threads(void);
 /* Regions run on more than one thread since the process started. */
