@@ -391,6 +391,31 @@ static int dense_gemm(const tdm_attrs *a, const tdm_type *types, const tdm_type 
          t->shape.dim[t->shape.rank - 1] == w->dim[1];
 }
 
+/* Calls on memrefs amid the tensor code: a tensor value as a read-only buffer
+ * (%<what><id>), the call's new output buffer (%o<id>), and that buffer back as the
+ * result's tensor (%v<id>). */
+static void emit_to_buffer(strbuf *b, const char *what, int id, int value, const tdm_type *t) {
+  sb_printf(b, "    %%%s%d = bufferization.to_buffer %%v%d read_only : ", what, id, value);
+  lw_tensor_type(b, t);
+  sb_puts(b, " to ");
+  lw_memref_type(b, t);
+  sb_puts(b, "\n");
+}
+
+static void emit_alloc(strbuf *b, int id, const tdm_type *t) {
+  sb_printf(b, "    %%o%d = memref.alloc() {alignment = 64 : i64} : ", id);
+  lw_memref_type(b, t);
+  sb_puts(b, "\n");
+}
+
+static void emit_to_tensor(strbuf *b, int id, const tdm_type *t) {
+  sb_printf(b, "    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
+  lw_memref_type(b, t);
+  sb_puts(b, " to ");
+  lw_tensor_type(b, t);
+  sb_puts(b, "\n");
+}
+
 /* A matmul or gather by a blocked weight: the weight's bytes as they are in the
  * blob, the other operand as a buffer, and a helper calling the kernel
  * (lower_kernels.c) that writes a new buffer, which becomes the result. */
@@ -413,25 +438,18 @@ static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind 
   sb_printf(b, "    %%c%d = arith.constant %llu : index\n", id, (unsigned long long)at);
   sb_printf(b, "    %%m%d = memref.view %%weights[%%c%d][] : memref<@BLOB@xi8> to memref<%lluxi8>\n", id, id,
             (unsigned long long)bytes);
-  sb_printf(b, "    %%xb%d = bufferization.to_buffer %%v%d read_only : ", id, xid);
-  lw_tensor_type(b, &types[xi]);
-  sb_puts(b, " to ");
-  lw_memref_type(b, &types[xi]);
-  sb_printf(b, "\n    %%o%d = memref.alloc() {alignment = 64 : i64} : ", id);
-  lw_memref_type(b, t);
-  if (kind == TDM_OP_MATMUL) sb_printf(b, "\n    func.call @%s(%%xb%d, %%m%d, %%o%d) {no_inline} : (", helper, id, id, id);
-  else sb_printf(b, "\n    func.call @%s(%%m%d, %%xb%d, %%o%d) {no_inline} : (", helper, id, id, id);
+  emit_to_buffer(b, "xb", id, xid, &types[xi]);
+  emit_alloc(b, id, t);
+  if (kind == TDM_OP_MATMUL) sb_printf(b, "    func.call @%s(%%xb%d, %%m%d, %%o%d) {no_inline} : (", helper, id, id, id);
+  else sb_printf(b, "    func.call @%s(%%m%d, %%xb%d, %%o%d) {no_inline} : (", helper, id, id, id);
   if (kind == TDM_OP_MATMUL) lw_memref_type(b, &types[xi]);
   sb_printf(b, "%smemref<%lluxi8>%s", kind == TDM_OP_MATMUL ? ", " : "", (unsigned long long)bytes,
             kind == TDM_OP_MATMUL ? "" : ", ");
   if (kind == TDM_OP_GATHER) lw_memref_type(b, &types[xi]);
   sb_puts(b, ", ");
   lw_memref_type(b, t);
-  sb_printf(b, ") -> ()\n    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
-  lw_memref_type(b, t);
-  sb_puts(b, " to ");
-  lw_tensor_type(b, t);
-  sb_puts(b, "\n");
+  sb_puts(b, ") -> ()\n");
+  emit_to_tensor(b, id, t);
   return NULL;
 }
 
@@ -509,25 +527,15 @@ static tdm_status lower_attention(lowering *lw, MlirOperation op, const tdm_type
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
   strbuf *b = &lw->body;
   const char *qkv[3] = {"qb", "kb", "vb"};
-  for (int i = 0; i < 3; i++) {
-    sb_printf(b, "    %%%s%d = bufferization.to_buffer %%v%d read_only : ", qkv[i], id, ids[i]);
-    lw_tensor_type(b, &ty[i]);
-    sb_puts(b, " to ");
-    lw_memref_type(b, &ty[i]);
-    sb_puts(b, "\n");
-  }
+  for (int i = 0; i < 3; i++) emit_to_buffer(b, qkv[i], id, ids[i], &ty[i]);
   sb_printf(b, "    %%p%d = tensor.extract %%v%d[] : tensor<i32>\n", id, ids[5]);
   sb_printf(b, "    %%pi%d = arith.index_cast %%p%d : i32 to index\n", id, id);
-  sb_printf(b, "    %%o%d = memref.alloc() {alignment = 64 : i64} : ", id);
-  lw_memref_type(b, t);
-  sb_printf(b, "\n    func.call @%s(%%qb%d, %%kb%d, %%vb%d, %%st%d, %%st%d, %%pi%d, %%o%d) : ", helper, id, id, id,
+  emit_alloc(b, id, t);
+  sb_printf(b, "    func.call @%s(%%qb%d, %%kb%d, %%vb%d, %%st%d, %%st%d, %%pi%d, %%o%d) : ", helper, id, id, id,
             ids[3], ids[4], id, id);
   lw_attention_signature(b, T, H, Hkv, D, L, C, kv_f16);
-  sb_printf(b, " -> ()\n    %%v%d = bufferization.to_tensor %%o%d restrict : ", id, id);
-  lw_memref_type(b, t);
-  sb_puts(b, " to ");
-  lw_tensor_type(b, t);
-  sb_puts(b, "\n");
+  sb_puts(b, " -> ()\n");
+  emit_to_tensor(b, id, t);
   return NULL;
 }
 
