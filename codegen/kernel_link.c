@@ -29,9 +29,10 @@ static int has_prefix(LLVMValueRef f, const char *prefix) {
   return n > p && strncmp(name, prefix, p) == 0;
 }
 
-/* tdm_q*, tdm_gemm_*: qkernels.c; tdm_attention_*: attention. */
+/* tdm_q*, tdm_gemm_*, tdm_bmm_*: qkernels.c; tdm_attention_*: attention. */
 static int is_kernel(LLVMValueRef f) {
-  return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_gemm_") || has_prefix(f, "tdm_attention_");
+  return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_gemm_") || has_prefix(f, "tdm_bmm_") ||
+         has_prefix(f, "tdm_attention_");
 }
 
 /* Whether the module calls (declares) a function whose name starts with `prefix`. */
@@ -77,7 +78,7 @@ static tdm_status link_bitcode(cg_module *m, const char *bc, unsigned long size,
 }
 
 tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
-  int blocks = calls(m->mod, "tdm_q"), gemm = calls(m->mod, "tdm_gemm_"), attention = calls(m->mod, "tdm_attention_");
+  int blocks = calls(m->mod, "tdm_q"), gemm = calls(m->mod, "tdm_gemm_") || calls(m->mod, "tdm_bmm_"), attention = calls(m->mod, "tdm_attention_");
   if (!blocks && !gemm && !attention) return NULL;
   if (blocks || gemm) TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
   if (attention) TDM_TRY(link_bitcode(m, tdm_attention_bc, tdm_attention_bc_size, "attention.bc"));

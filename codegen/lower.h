@@ -72,6 +72,10 @@ tdm_status lw_qmatmul_helper(lw_helpers *hs, const char *enc, const tdm_type *x,
 /* y = x . Wt by tdm_gemm_f32, Wt [K, N] a dense f32 weight of wbytes bytes. */
 tdm_status lw_gemm_f32_helper(lw_helpers *hs, const tdm_type *x, uint64_t wbytes, const tdm_type *y,
                               const char **out_name);
+/* y = a . b by tdm_bmm_f32: a [..., M, K], b [..., K, N], y [..., M, N], the same
+ * leading (batch) dims, all f32. */
+tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_type *y,
+                             const char **out_name);
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
                              const tdm_type *out, const char **out_name);
 /* Declarations of the kernels the helpers call. */

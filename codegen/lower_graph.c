@@ -21,7 +21,8 @@
  * (lower_kernels.c). Only another use decodes it to f32 (once, into the blob).
  * A matmul by a dense f32 weight calls tdm_gemm_f32 over the weight packed into
  * column panels at compile time (the thread pool's GEMM), or with --gemm=mlir a
- * contraction over panels packed likewise, which lower_ops.c generates.
+ * contraction over panels packed likewise, which lower_ops.c generates; one of two
+ * activations (attention in OpenVINO IR graphs) calls tdm_bmm_f32.
  *
  * The new IR is written as text and parsed: the templates read as the IR they make. */
 #include <stdlib.h>
@@ -416,6 +417,46 @@ static void emit_to_tensor(strbuf *b, int id, const tdm_type *t) {
   sb_puts(b, "\n");
 }
 
+/* Whether a matmul of two activations runs as tdm_bmm_f32: a [..., M, K] by b [..., K,
+ * N], the same leading dims (no broadcast), f32. */
+static int activation_gemm(const tdm_attrs *a, const tdm_type *types, const tdm_type *t) {
+  const tdm_shape *x = &types[0].shape, *w = &types[1].shape, *y = &t->shape;
+  int r = y->rank;
+  if (a->transpose_a || a->transpose_b || r < 2 || x->rank != r || w->rank != r) return 0;
+  if (types[0].dtype != TANDEM_DTYPE_F32 || types[1].dtype != TANDEM_DTYPE_F32 || t->dtype != TANDEM_DTYPE_F32)
+    return 0;
+  for (int d = 0; d + 2 < r; d++)
+    if (x->dim[d] != y->dim[d] || w->dim[d] != y->dim[d]) return 0;
+  return x->dim[r - 2] == y->dim[r - 2] && w->dim[r - 1] == y->dim[r - 1] && x->dim[r - 1] == w->dim[r - 2];
+}
+
+/* A matmul of two activations by the kernel: both as buffers, a new output buffer. */
+static tdm_status lower_bmm_call(lowering *lw, MlirOperation op, const tdm_type *types, const tdm_type *t) {
+  int ids[2], id;
+  for (int i = 0; i < 2; i++) {
+    MlirValue v = mlirOperationGetOperand(op, i);
+    TDM_TRY(materialize(lw, v));
+    ids[i] = value_name(lw, v);
+    if (ids[i] < 0) return TDM_INTERNAL("operand %d has no lowered value", i);
+  }
+  const char *helper;
+  TDM_TRY(lw_bmm_f32_helper(&lw->helpers, &types[0], &types[1], t, &helper));
+  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
+  strbuf *b = &lw->body;
+  emit_to_buffer(b, "ab", id, ids[0], &types[0]);
+  emit_to_buffer(b, "bb", id, ids[1], &types[1]);
+  emit_alloc(b, id, t);
+  sb_printf(b, "    func.call @%s(%%ab%d, %%bb%d, %%o%d) {no_inline} : (", helper, id, id, id);
+  lw_memref_type(b, &types[0]);
+  sb_puts(b, ", ");
+  lw_memref_type(b, &types[1]);
+  sb_puts(b, ", ");
+  lw_memref_type(b, t);
+  sb_puts(b, ") -> ()\n");
+  emit_to_tensor(b, id, t);
+  return NULL;
+}
+
 /* A matmul or gather by a blocked weight: the weight's bytes as they are in the
  * blob, the other operand as a buffer, and a helper calling the kernel
  * (lower_kernels.c) that writes a new buffer, which becomes the result. */
@@ -462,6 +503,8 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   int kw = kernel_weight(lw, op, kind, &a, types, t);
   if (kw >= 0) return lower_kernel_call(lw, op, kind, &lw->wrefs[kw], types, t);
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
+  if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
+    return lower_bmm_call(lw, op, types, t);
   if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
     wref b, packed;
     TDM_TRY(dense(lw, kb, &b));

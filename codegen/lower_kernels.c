@@ -52,6 +52,7 @@ static void types_of(const tdm_type *x, uint64_t wbytes, const tdm_type *y, char
  * f16, then the dense f32 GEMM. */
 #define ATTENTION_BIT (2 * NENC)
 #define GEMM_F32_BIT (ATTENTION_BIT + 2)
+#define BMM_F32_BIT (ATTENTION_BIT + 3)
 
 /* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
 static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
@@ -87,6 +88,38 @@ tdm_status lw_gemm_f32_helper(lw_helpers *hs, const tdm_type *x, uint64_t wbytes
                               const char **out_name) {
   hs->kernels_used |= 1u << GEMM_F32_BIT;
   return matmul_helper(hs, "gemm", "tdm_gemm_f32", x, wbytes, y, out_name);
+}
+
+tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *b, const tdm_type *y,
+                             const char **out_name) {
+  int r = y->shape.rank;
+  int64_t batch = 1, M = y->shape.dim[r - 2], N = y->shape.dim[r - 1], K = a->shape.dim[r - 1];
+  for (int d = 0; d + 2 < r; d++) batch *= y->shape.dim[d];
+  char ta[256], tb[256], ty[256];
+  strbuf t;
+  sb_init(&t);
+  lw_memref_type(&t, a);
+  snprintf(ta, sizeof ta, "%s", sb_str(&t));
+  sb_clear(&t);
+  lw_memref_type(&t, b);
+  snprintf(tb, sizeof tb, "%s", sb_str(&t));
+  sb_clear(&t);
+  lw_memref_type(&t, y);
+  snprintf(ty, sizeof ty, "%s", sb_str(&t));
+  sb_free(&t);
+  strbuf s;
+  sb_init(&s);
+  sb_printf(&s, "(%%a: %s, %%b: %s, %%y: %s) {\n", ta, tb, ty);
+  pointer_of(&s, "a", ta);
+  pointer_of(&s, "b", tb);
+  pointer_of(&s, "y", ty);
+  const char *names[4] = {"bt", "m", "n", "k"};
+  int64_t vals[4] = {batch, M, N, K};
+  for (int i = 0; i < 4; i++) sb_printf(&s, "    %%%s = arith.constant %lld : i64\n", names[i], (long long)vals[i]);
+  sb_puts(&s, "    func.call @tdm_bmm_f32(%ap, %bp, %yp, %bt, %m, %n, %k) : "
+              "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64) -> ()\n    return\n  }");
+  hs->kernels_used |= 1u << BMM_F32_BIT;
+  return finish(hs, "bmm", &s, out_name);
 }
 
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
@@ -166,4 +199,6 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
                 "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32)\n", f16 ? "f16" : "f32");
   if (hs->kernels_used & (1u << GEMM_F32_BIT))
     sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
+  if (hs->kernels_used & (1u << BMM_F32_BIT))
+    sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
 }

@@ -426,6 +426,44 @@ void tdm_gemm_f32(const float *x, const float *wp, float *y, int64_t M, int64_t 
   else parallel(gemm_f32_task, &j, items, M * N * K);
 }
 
+/* ---- Products of two activations (qkernels.h, tdm_bmm_f32) --------------------------
+ * B is not known at compile time: each item (one matrix of the batch, one panel of NR
+ * columns) packs its panel, KC rows at a time, into the stack, zero past N, and runs
+ * every row of A against it. */
+typedef struct {
+  const float *a, *b;
+  float *y;
+  int64_t M, N, K, panels;
+} bmm_job;
+
+static void bmm_f32_task(void *ctx, int64_t begin, int64_t end) {
+  const bmm_job *j = ctx;
+  float panel[KC * NR] __attribute__((aligned(64)));
+  int mr = tdm_kernel_vector_bits >= 512 ? 12 : 6;
+  for (int64_t i = begin; i < end; i++) {
+    int64_t bt = i / j->panels, n0 = i % j->panels * NR;
+    int nr = j->N - n0 < NR ? (int)(j->N - n0) : NR;
+    const float *a = j->a + bt * j->M * j->K, *b = j->b + bt * j->K * j->N;
+    float *y = j->y + bt * j->M * j->N;
+    if (j->K == 0)
+      for (int64_t m = 0; m < j->M; m++)
+        for (int c = 0; c < nr; c++) y[m * j->N + n0 + c] = 0.0f;
+    for (int64_t k0 = 0; k0 < j->K; k0 += KC) {
+      int kc = j->K - k0 < KC ? (int)(j->K - k0) : KC;
+      for (int k = 0; k < kc; k++)
+        for (int c = 0; c < NR; c++) panel[k * NR + c] = c < nr ? b[(k0 + k) * j->N + n0 + c] : 0.0f;
+      panel_rows(mr, a + k0, j->K, panel, NR, kc, y + n0, j->M, j->N, nr, k0 == 0);
+    }
+  }
+}
+
+void tdm_bmm_f32(const float *a, const float *b, float *y, int64_t batch, int64_t M, int64_t N, int64_t K) {
+  bmm_job j = {a, b, y, M, N, K, (N + NR - 1) / NR};
+  int64_t items = batch * j.panels, macs = batch * M * N * K;
+  if (macs < GEMM_PARALLEL_MIN_MACS) bmm_f32_task(&j, 0, items);
+  else parallel(bmm_f32_task, &j, items, macs);
+}
+
 INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
   int64_t row_bytes = K / 32 * block_bytes(kind), bb = block_bytes(kind);
   for (int64_t t = 0; t < T; t++) {

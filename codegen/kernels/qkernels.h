@@ -33,6 +33,12 @@ void tdm_qmatmul_bf16(const float *x, const uint8_t *w, float *y, int64_t M, int
 #define TDM_GEMM_PANEL 16
 void tdm_gemm_f32(const float *x, const float *wp, float *y, int64_t M, int64_t N, int64_t K);
 
+/* y[i] [M, N] = a[i] [M, K] . b[i] [K, N] for i < batch, every matrix row-major and
+ * the batch contiguous: a product of two activations (attention's scores and their
+ * weighted sum in graphs from OpenVINO IR), the same loop over panels of b packed at
+ * run time, split over the pool by (matrix, panel). */
+void tdm_bmm_f32(const float *a, const float *b, float *y, int64_t batch, int64_t M, int64_t N, int64_t K);
+
 /* out [T, K] = rows ids[0..T) of W [N, K], dequantised. An id below 0 counts from the
  * end (id + N, as tdm.gather does); one still outside [0, N) gives a row of zeros. */
 void tdm_qgather_q8_0(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);

@@ -8,8 +8,9 @@
  * checked on all 65536 values. All of it for each variant the kernels have: halves
  * converted in hardware or not, tiles for 256- or 512-bit vectors, x quantised or
  * not, the AVX2 kernels or the portable ones (where the CPU has AVX2), on one thread
- * and on three. And the dense f32 GEMM (tdm_gemm_f32) over its packed panels. Exit
- * status 0 when all pass. */
+ * and on three. And the dense f32 GEMM (tdm_gemm_f32) over its packed panels, and
+ * batches of products of two activations (tdm_bmm_f32). Exit status 0 when all
+ * pass. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,35 @@ static void check_gemm_f32(int64_t M, int64_t N, int64_t K) {
   free(wt), free(wp), free(x), free(y);
 }
 
+/* tdm_bmm_f32: a batch of row-major products against a double product. */
+static void check_bmm_f32(int64_t batch, int64_t M, int64_t N, int64_t K) {
+  float *a = malloc(sizeof(float) * (size_t)(batch * M * K + 1)), *b = malloc(sizeof(float) * (size_t)(batch * K * N + 1));
+  float *y = malloc(sizeof(float) * (size_t)(batch * M * N));
+  for (int64_t i = 0; i < batch * M * K; i++) a[i] = rnd_float();
+  for (int64_t i = 0; i < batch * K * N; i++) b[i] = rnd_float();
+  for (int64_t i = 0; i < batch * M * N; i++) y[i] = NAN;
+  tdm_bmm_f32(a, b, y, batch, M, N, K);
+  for (int64_t t = 0; t < batch; t++)
+    for (int64_t i = 0; i < M; i++)
+      for (int64_t j = 0; j < N; j++) {
+        double ref = 0, mag = 0;
+        for (int64_t c = 0; c < K; c++) {
+          double p = (double)a[(t * M + i) * K + c] * b[(t * K + c) * N + j];
+          ref += p, mag += fabs(p);
+        }
+        double got = y[(t * M + i) * N + j];
+        if (!(fabs(got - ref) <= 4e-6 * mag + 1e-30)) {
+          if (failures++ < 10)
+            fprintf(stderr, "FAIL bmm_f32 batch=%lld M=%lld N=%lld K=%lld: y[%lld,%lld,%lld] = %.9g, expected %.9g\n",
+                    (long long)batch, (long long)M, (long long)N, (long long)K, (long long)t, (long long)i,
+                    (long long)j, got, ref);
+          t = batch, i = M;
+          break;
+        }
+      }
+  free(a), free(b), free(y);
+}
+
 static void check_gather(const kind *k, int64_t N, int64_t K) {
   uint8_t *w = malloc((size_t)(N * K / 32 * k->block_bytes));
   float *deq = malloc(sizeof(float) * (size_t)(N * K));
@@ -274,7 +304,10 @@ static int check_variant(void) {
   static const int64_t Kd[] = {0, 1, 7, 64, 300};
   for (size_t m = 0; m < sizeof Ms / sizeof Ms[0]; m++)
     for (size_t n = 0; n < sizeof Ns / sizeof Ns[0]; n++)
-      for (size_t c = 0; c < sizeof Kd / sizeof Kd[0]; c++, checks++) check_gemm_f32(Ms[m], Ns[n], Kd[c]);
+      for (size_t c = 0; c < sizeof Kd / sizeof Kd[0]; c++, checks += 2) {
+        check_gemm_f32(Ms[m], Ns[n], Kd[c]);
+        check_bmm_f32(1 + (int64_t)(c % 3), Ms[m], Ns[n], Kd[c]);
+      }
   check_every_half();
   return checks + 1;
 }
