@@ -36,16 +36,29 @@ static tdm_status finish(lw_helpers *hs, const char *what, strbuf *b, const char
   return st;
 }
 
-static void types_of(const tdm_type *x, uint64_t wbytes, const tdm_type *y, char *tx, char *tw, char *ty, size_t n) {
+/* The memref type of `t`, as text, into out[n]. */
+static void memref_text(const tdm_type *t, char *out, size_t n) {
   strbuf s;
   sb_init(&s);
-  lw_memref_type(&s, x);
-  snprintf(tx, n, "%s", sb_str(&s));
-  sb_clear(&s);
-  lw_memref_type(&s, y);
-  snprintf(ty, n, "%s", sb_str(&s));
+  lw_memref_type(&s, t);
+  snprintf(out, n, "%s", sb_str(&s));
   sb_free(&s);
+}
+
+static void types_of(const tdm_type *x, uint64_t wbytes, const tdm_type *y, char *tx, char *tw, char *ty, size_t n) {
+  memref_text(x, tx, n);
+  memref_text(y, ty, n);
   snprintf(tw, n, "memref<%lluxi8>", (unsigned long long)wbytes);
+}
+
+/* The start of a helper over three memrefs: its arguments, and each one's pointer as
+ * %<name>p. */
+static void begin3(strbuf *b, const char *n0, const char *t0, const char *n1, const char *t1, const char *n2,
+                   const char *t2) {
+  sb_printf(b, "(%%%s: %s, %%%s: %s, %%%s: %s) {\n", n0, t0, n1, t1, n2, t2);
+  pointer_of(b, n0, t0);
+  pointer_of(b, n1, t1);
+  pointer_of(b, n2, t2);
 }
 
 /* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32,
@@ -63,10 +76,7 @@ static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *ca
   types_of(x, wbytes, y, tx, tw, ty, sizeof tx);
   strbuf b;
   sb_init(&b);
-  sb_printf(&b, "(%%x: %s, %%w: %s, %%y: %s) {\n", tx, tw, ty);
-  pointer_of(&b, "x", tx);
-  pointer_of(&b, "w", tw);
-  pointer_of(&b, "y", ty);
+  begin3(&b, "x", tx, "w", tw, "y", ty);
   sb_printf(&b, "    %%m = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n"
                 "    %%k = arith.constant %lld : i64\n", (long long)M, (long long)N, (long long)K);
   sb_printf(&b, "    func.call @%s(%%xp, %%wp, %%yp, %%m, %%n, %%k) : "
@@ -96,23 +106,12 @@ tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *
   int64_t batch = 1, M = y->shape.dim[r - 2], N = y->shape.dim[r - 1], K = a->shape.dim[r - 1];
   for (int d = 0; d + 2 < r; d++) batch *= y->shape.dim[d];
   char ta[256], tb[256], ty[256];
-  strbuf t;
-  sb_init(&t);
-  lw_memref_type(&t, a);
-  snprintf(ta, sizeof ta, "%s", sb_str(&t));
-  sb_clear(&t);
-  lw_memref_type(&t, b);
-  snprintf(tb, sizeof tb, "%s", sb_str(&t));
-  sb_clear(&t);
-  lw_memref_type(&t, y);
-  snprintf(ty, sizeof ty, "%s", sb_str(&t));
-  sb_free(&t);
+  memref_text(a, ta, sizeof ta);
+  memref_text(b, tb, sizeof tb);
+  memref_text(y, ty, sizeof ty);
   strbuf s;
   sb_init(&s);
-  sb_printf(&s, "(%%a: %s, %%b: %s, %%y: %s) {\n", ta, tb, ty);
-  pointer_of(&s, "a", ta);
-  pointer_of(&s, "b", tb);
-  pointer_of(&s, "y", ty);
+  begin3(&s, "a", ta, "b", tb, "y", ty);
   const char *names[4] = {"bt", "m", "n", "k"};
   int64_t vals[4] = {batch, M, N, K};
   for (int i = 0; i < 4; i++) sb_printf(&s, "    %%%s = arith.constant %lld : i64\n", names[i], (long long)vals[i]);
@@ -132,10 +131,7 @@ tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *id
   types_of(ids, wbytes, out, ti, tw, to, sizeof ti);
   strbuf b;
   sb_init(&b);
-  sb_printf(&b, "(%%w: %s, %%ids: %s, %%o: %s) {\n", tw, ti, to);
-  pointer_of(&b, "w", tw);
-  pointer_of(&b, "ids", ti);
-  pointer_of(&b, "o", to);
+  begin3(&b, "w", tw, "ids", ti, "o", to);
   sb_printf(&b, "    %%t = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n"
                 "    %%k = arith.constant %lld : i64\n", (long long)T, (long long)N, (long long)K);
   sb_printf(&b, "    func.call @tdm_qgather_%s(%%wp, %%idsp, %%op, %%t, %%n, %%k) : "
