@@ -457,19 +457,54 @@ static tdm_status lower_bmm_call(lowering *lw, MlirOperation op, const tdm_type 
   return NULL;
 }
 
-/* A matmul or gather by a blocked weight: the weight's bytes as they are in the
- * blob, the other operand as a buffer, and a helper calling the kernel
+/* A weight as its kernel reads it, and its size: a q8_0, q4_0 or q4_1 matrix [N, K]
+ * repacked in x8 records (codegen/kernels/qkernels.h), once per weight; any other as
+ * it is. */
+static tdm_status kernel_form(lowering *lw, const wref *w, wref *out, uint64_t *bytes) {
+  *out = *w;
+  int64_t numel;
+  TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
+  *bytes = tdm_encoding_bytes(w->enc ? w->enc : "f32", numel);
+  const char *x8 = w->enc ? qz_x8_encoding(w->enc) : NULL;
+  if (!x8 || w->type.shape.rank != 2) return NULL;
+  int64_t N = w->type.shape.dim[0], K = w->type.shape.dim[1];
+  uint64_t size = qz_x8_bytes(w->enc, N, K);
+  strbuf key;
+  sb_init(&key);
+  sb_printf(&key, "%s(%d:%llu:", x8, w->file, (unsigned long long)w->offset);
+  tdm_type_print(&w->type, &key);
+  sb_puts(&key, ")");
+  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  tdm_status st = NULL;
+  if (file < 0) {
+    st = tdm_session_check_weight(lw->s, w->file, (int64_t)w->offset, (int64_t)*bytes);
+    uint8_t *data = st ? NULL : malloc(size ? (size_t)size : 1);
+    if (!st && !data) st = TDM_INTERNAL("out of memory repacking a %lldx%lld weight", (long long)N, (long long)K);
+    if (!st) st = qz_repack_x8(w->enc, lw->s->files[w->file].map.data + w->offset, N, K, data);
+    if (!st) st = tdm_session_add_derived(lw->s, sb_str(&key), data, (size_t)size, &file);
+    else free(data);
+  }
+  sb_free(&key);
+  TDM_TRY(st);
+  *out = (wref){file, 0, w->type, x8};
+  *bytes = size;
+  return NULL;
+}
+
+/* A matmul or gather by a blocked weight: the weight's bytes in the blob (in the form
+ * its kernel reads), the other operand as a buffer, and a helper calling the kernel
  * (lower_kernels.c) that writes a new buffer, which becomes the result. */
-static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const wref *w,
+static tdm_status lower_kernel_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const wref *weight,
                                     const tdm_type *types, const tdm_type *t) {
   int xi = kind == TDM_OP_MATMUL ? 0 : 1;
   MlirValue xv = mlirOperationGetOperand(op, xi);
   TDM_TRY(materialize(lw, xv));
   int xid = value_name(lw, xv), id;
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
-  int64_t numel;
-  TDM_TRY(tdm_shape_numel(&w->type.shape, &numel));
-  uint64_t bytes = tdm_encoding_bytes(w->enc ? w->enc : "f32", numel), at;
+  wref form;
+  const wref *w = &form;
+  uint64_t bytes, at;
+  TDM_TRY(kernel_form(lw, weight, &form, &bytes));
   TDM_TRY(tdm_session_place_weight(lw->s, w->file, w->offset, bytes, &at));
   const char *helper;
   if (kind == TDM_OP_MATMUL && !w->enc) TDM_TRY(lw_gemm_f32_helper(&lw->helpers, &types[0], bytes, t, &helper));

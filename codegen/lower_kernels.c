@@ -10,7 +10,7 @@
 
 #include "codegen/lower.h"
 
-static const char *const encodings[] = {"q8_0", "q4_0", "q4_1", "f16", "bf16"};
+static const char *const encodings[] = {"q8_0", "q4_0", "q4_1", "f16", "bf16", "q8_0x8", "q4_0x8", "q4_1x8"};
 #define NENC (int)(sizeof encodings / sizeof encodings[0])
 
 static int encoding_index(const char *enc) {

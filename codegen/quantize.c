@@ -6,6 +6,8 @@
 
 #include "codegen/quantize.h"
 
+#include "codegen/kernels/qkernels.h"
+
 typedef enum { ENC_F32, ENC_F16, ENC_BF16, ENC_Q8_0, ENC_Q4_0, ENC_Q4_1, ENC_UNKNOWN } enc_kind;
 
 static enc_kind kind_of(const char *e) {
@@ -129,6 +131,41 @@ tdm_status qz_quantize(const char *encoding, const float *src, int64_t numel, ui
     if (k == ENC_Q8_0) quant_q8_0(src + b * 32, p);
     else if (k == ENC_Q4_0) quant_q4_0(src + b * 32, p);
     else quant_q4_1(src + b * 32, p);
+  }
+  return NULL;
+}
+
+/* ---- Eight rows interleaved (qkernels.h, the x8 encodings) ------------------------- */
+
+const char *qz_x8_encoding(const char *encoding) {
+  enc_kind k = kind_of(encoding);
+  return k == ENC_Q8_0 ? "q8_0x8" : k == ENC_Q4_0 ? "q4_0x8" : k == ENC_Q4_1 ? "q4_1x8" : NULL;
+}
+
+static int64_t x8_record_bytes(enc_kind k) {
+  return k == ENC_Q8_0 ? TDM_X8_BYTES_Q8_0 : k == ENC_Q4_0 ? TDM_X8_BYTES_Q4_0 : TDM_X8_BYTES_Q4_1;
+}
+
+uint64_t qz_x8_bytes(const char *encoding, int64_t N, int64_t K) {
+  int64_t groups = (N + TDM_X8_ROWS - 1) / TDM_X8_ROWS;
+  return (uint64_t)(groups * (K / 32) * x8_record_bytes(kind_of(encoding)));
+}
+
+tdm_status qz_repack_x8(const char *encoding, const uint8_t *src, int64_t N, int64_t K, uint8_t *dst) {
+  enc_kind k = kind_of(encoding);
+  if (!qz_x8_encoding(encoding) || K % 32) return TDM_INTERNAL("no x8 form of a '%s' [%lld, %lld] weight", encoding, (long long)N, (long long)K);
+  int64_t nb = K / 32, rec = x8_record_bytes(k), block = k == ENC_Q4_0 ? 18 : k == ENC_Q4_1 ? 20 : 34;
+  int steps = k == ENC_Q8_0 ? 8 : 4, data = k == ENC_Q4_1 ? 4 : 2;
+  memset(dst, 0, (size_t)qz_x8_bytes(encoding, N, K));
+  for (int64_t n = 0; n < N; n++) {
+    int r = (int)(n % TDM_X8_ROWS);
+    for (int64_t b = 0; b < nb; b++) {
+      const uint8_t *blk = src + (n * nb + b) * block;
+      uint8_t *p = dst + (n / TDM_X8_ROWS * nb + b) * rec;
+      for (int s = 0; s < steps; s++) memcpy(p + 32 * s + 4 * r, blk + data + 4 * s, 4);
+      memcpy(p + 32 * steps + 2 * r, blk, 2);                          /* d */
+      if (k == ENC_Q4_1) memcpy(p + 32 * steps + 16 + 2 * r, blk + 2, 2); /* m */
+    }
   }
   return NULL;
 }

@@ -25,10 +25,20 @@ extern const int tdm_kernel_vector_bits; /* 512, 256 or 128 */
 extern const int tdm_kernel_dynamic_quant; /* 1: quantise x for q8_0/q4_0/q4_1 below PANEL_MIN_ROWS rows */
 extern const int tdm_kernel_avx2;          /* 1: qkernels_x86.c is linked in */
 
-enum { Q8_0, Q4_0, Q4_1, F16, BF16 };
+/* The x8 kinds are their base kind (kind - X8) repacked (qkernels.h). */
+enum { Q8_0, Q4_0, Q4_1, F16, BF16, Q8_0X8, Q4_0X8, Q4_1X8, X8 = Q8_0X8 };
 
+/* Bytes of one block (x8: of one record, eight rows' blocks). */
 INLINE int64_t block_bytes(int kind) {
-  return kind == Q8_0 ? 34 : kind == Q4_0 ? 18 : kind == Q4_1 ? 20 : 64;
+  switch (kind) {
+    case Q8_0: return 34;
+    case Q4_0: return 18;
+    case Q4_1: return 20;
+    case Q8_0X8: return TDM_X8_BYTES_Q8_0;
+    case Q4_0X8: return TDM_X8_BYTES_Q4_0;
+    case Q4_1X8: return TDM_X8_BYTES_Q4_1;
+    default: return 64;
+  }
 }
 
 INLINE uint16_t load_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -70,13 +80,30 @@ INLINE void decode(int kind, const uint8_t *b, f32x16 *lo, f32x16 *hi) {
   }
 }
 
+/* Row n's block b of W (nb blocks a row) -> lo, hi. An x8 record's row is put back
+ * together as the block it was (qkernels.h) and decoded as such. */
+INLINE void decode_at(int kind, const uint8_t *w, int64_t nb, int64_t n, int64_t b, f32x16 *lo, f32x16 *hi) {
+  int64_t bb = block_bytes(kind);
+  if (kind < X8) {
+    decode(kind, w + (n * nb + b) * bb, lo, hi);
+    return;
+  }
+  const uint8_t *p = w + (n / TDM_X8_ROWS * nb + b) * bb;
+  int r = (int)(n % TDM_X8_ROWS), base = kind - X8, steps = base == Q8_0 ? 8 : 4, at = base == Q4_1 ? 4 : 2;
+  uint8_t blk[34];
+  __builtin_memcpy(blk, p + steps * 32 + 2 * r, 2);
+  if (base == Q4_1) __builtin_memcpy(blk + 2, p + 4 * 32 + 16 + 2 * r, 2);
+  for (int s = 0; s < steps; s++) __builtin_memcpy(blk + at + 4 * s, p + 32 * s + 4 * r, 4);
+  decode(base, blk, lo, hi);
+}
+
 #define MT_MAX 4
 #define NT_MAX 4
 
-/* y[i, j] for i < mt, j < nt: rows x[0..mt) (stride K) by weight rows w[0..nt) (stride
- * row_bytes). mt and nt are constants after inlining, so acc stays in registers. */
-INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_t *restrict w, float *restrict y,
-                 int64_t N, int64_t K, int64_t row_bytes) {
+/* y[i, j] for i < mt, j < nt: rows x[0..mt) (stride K) by rows n..n + nt of W. mt and
+ * nt are constants after inlining, so acc stays in registers. */
+INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_t *restrict w, int64_t n,
+                 float *restrict y, int64_t N, int64_t K) {
   f32x16 acc[MT_MAX][NT_MAX];
   for (int i = 0; i < mt; i++)
     for (int j = 0; j < nt; j++) acc[i][j] = (f32x16){0};
@@ -88,7 +115,7 @@ INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_
       xh[i] = load_f32(x + i * K + b * 32 + 16);
     }
     for (int j = 0; j < nt; j++) {
-      const uint8_t *blk = w + j * row_bytes + b * bb;
+      const uint8_t *blk = w + ((n + j) * nb + b) * bb;
       if (kind == Q8_0 && mt == 1) {
         /* one row of x: scale the block's dot product, not its 32 weights */
         i8x16 q0, q1;
@@ -100,7 +127,7 @@ INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_
         continue;
       }
       f32x16 lo, hi;
-      decode(kind, blk, &lo, &hi);
+      decode_at(kind, w, nb, n + j, b, &lo, &hi);
       for (int i = 0; i < mt; i++) {
         acc[i][j] += lo * xl[i]; /* two FMAs */
         acc[i][j] += hi * xh[i];
@@ -113,14 +140,15 @@ INLINE void tile(int kind, int mt, int nt, const float *restrict x, const uint8_
 
 /* Weight rows [n0, n1) against x rows [0, mt), nt rows of W at a time. */
 INLINE void row_panel(int kind, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t n0, int64_t n1,
-                      int64_t N, int64_t K, int64_t row_bytes) {
+                      int64_t N, int64_t K) {
   int64_t n = n0;
-  for (; n + nt <= n1; n += nt) tile(kind, mt, nt, x, w + n * row_bytes, y + n, N, K, row_bytes);
-  for (; n < n1; n++) tile(kind, mt, 1, x, w + n * row_bytes, y + n, N, K, row_bytes);
+  for (; n + nt <= n1; n += nt) tile(kind, mt, nt, x, w, n, y + n, N, K);
+  for (; n < n1; n++) tile(kind, mt, 1, x, w, n, y + n, N, K);
 }
 
 /* Panels of PANEL weight rows; within one, every tile of MT x rows (and the rest). */
 #define PANEL 16
+_Static_assert(PANEL % TDM_X8_ROWS == 0, "a share of an x8 weight starts at a group");
 
 /* Prefill, many rows of x: a panel of NR weight rows over KC of K is decoded once
  * into floats, k-major (panel[k * NR + j]), and then every MR rows of x run against
@@ -133,13 +161,12 @@ _Static_assert(NR == TDM_GEMM_PANEL, "tdm_gemm_f32's packed weight is read as pr
 #define PANEL_MIN_ROWS 16
 #define MR_MAX 16
 
-INLINE void pack_panel(int kind, const uint8_t *w, int64_t row_bytes, int nr, int64_t b0, int nb,
+INLINE void pack_panel(int kind, const uint8_t *w, int64_t nblocks, int64_t n0, int nr, int64_t b0, int nb,
                        float *restrict panel) {
-  int64_t bb = block_bytes(kind);
   for (int j = 0; j < nr; j++)
     for (int b = 0; b < nb; b++) {
       f32x16 lo, hi;
-      decode(kind, w + j * row_bytes + (b0 + b) * bb, &lo, &hi);
+      decode_at(kind, w, nblocks, n0 + j, b0 + b, &lo, &hi);
       float *p = panel + b * 32 * NR + j;
       for (int e = 0; e < 16; e++) {
         p[e * NR] = lo[e];
@@ -184,12 +211,12 @@ INLINE void panel_rows(int mr, const float *xk, int64_t K, const float *panel, i
 INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
                            int64_t K, int64_t n_begin, int64_t n_end) {
   float panel[KC * NR] __attribute__((aligned(64)));
-  int64_t row_bytes = K / 32 * block_bytes(kind), nblocks = K / 32;
+  int64_t nblocks = K / 32;
   for (int64_t n0 = n_begin; n0 < n_end; n0 += NR) {
     int nr = n_end - n0 < NR ? (int)(n_end - n0) : NR;
     for (int64_t b0 = 0; b0 < nblocks; b0 += KC / 32) {
       int nb = nblocks - b0 < KC / 32 ? (int)(nblocks - b0) : KC / 32, kc = nb * 32, first = b0 == 0;
-      pack_panel(kind, w + n0 * row_bytes, row_bytes, nr, b0, nb, panel);
+      pack_panel(kind, w, nblocks, n0, nr, b0, nb, panel);
       panel_rows(mr, x + b0 * 32, K, panel, NR, kc, y + n0, M, N, nr, first);
     }
   }
@@ -198,18 +225,17 @@ INLINE void qmatmul_panels(int kind, int mr, const float *x, const uint8_t *w, f
 /* Tiles: rows of x by rows of W for decode (M = 1) and prefill. */
 INLINE void qmatmul_tiled(int kind, int nt1, int mt, int nt, const float *x, const uint8_t *w, float *y, int64_t M,
                           int64_t N, int64_t K, int64_t n_begin, int64_t n_end) {
-  int64_t row_bytes = K / 32 * block_bytes(kind);
   if (M == 1) {
-    row_panel(kind, 1, nt1, x, w, y, n_begin, n_end, N, K, row_bytes);
+    row_panel(kind, 1, nt1, x, w, y, n_begin, n_end, N, K);
     return;
   }
   for (int64_t n0 = n_begin; n0 < n_end; n0 += PANEL) {
     int64_t n1 = n0 + PANEL < n_end ? n0 + PANEL : n_end, m = 0;
-    for (; m + mt <= M; m += mt) row_panel(kind, mt, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes);
+    for (; m + mt <= M; m += mt) row_panel(kind, mt, nt, x + m * K, w, y + m * N, n0, n1, N, K);
     switch (M - m) {
-      case 3: row_panel(kind, 3, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
-      case 2: row_panel(kind, 2, nt, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
-      case 1: row_panel(kind, 1, nt1, x + m * K, w, y + m * N, n0, n1, N, K, row_bytes); break;
+      case 3: row_panel(kind, 3, nt, x + m * K, w, y + m * N, n0, n1, N, K); break;
+      case 2: row_panel(kind, 2, nt, x + m * K, w, y + m * N, n0, n1, N, K); break;
+      case 1: row_panel(kind, 1, nt1, x + m * K, w, y + m * N, n0, n1, N, K); break;
       default: break;
     }
   }
@@ -314,11 +340,66 @@ INLINE void dq_tile(int kind, int nt, const tdm_xq_block *xq, const uint8_t *w, 
   for (int j = 0; j < nt; j++) y[j] = hsum8(acc[j]) + accm[j];
 }
 
+/* The eight elements of a record's 32 bytes at lanes 4 r + i, r < 8. */
+#define ROWS_AT(v, i) __builtin_shufflevector(v, v, i, 4 + i, 8 + i, 12 + i, 16 + i, 20 + i, 24 + i, 28 + i)
+#define STEP(v, q, i) (__builtin_convertvector(ROWS_AT(v, i), i32x8) * (int32_t)(q)[i])
+
+/* sum_j w_j q_j of one x8 record (qkernels.h) and one x block: lane r = row r. */
+INLINE i32x8 dot_record(int kind, const uint8_t *p, const int8_t *q, int32_t isum) {
+  i32x8 acc = {0};
+  if (kind == Q8_0X8) {
+    for (int s = 0; s < 8; s++) {
+      i8x32 v;
+      __builtin_memcpy(&v, p + 32 * s, 32);
+      acc += STEP(v, q + 4 * s, 0) + STEP(v, q + 4 * s, 1) + STEP(v, q + 4 * s, 2) + STEP(v, q + 4 * s, 3);
+    }
+    return acc;
+  }
+  for (int s = 0; s < 4; s++) {
+    u8x32 v;
+    __builtin_memcpy(&v, p + 32 * s, 32);
+    u8x32 lo = v & 15, hi = v >> 4;
+    acc += STEP(lo, q + 4 * s, 0) + STEP(lo, q + 4 * s, 1) + STEP(lo, q + 4 * s, 2) + STEP(lo, q + 4 * s, 3);
+    acc += STEP(hi, q + 16 + 4 * s, 0) + STEP(hi, q + 16 + 4 * s, 1) + STEP(hi, q + 16 + 4 * s, 2) +
+           STEP(hi, q + 16 + 4 * s, 3);
+  }
+  return kind == Q4_0X8 ? acc - 8 * isum : acc; /* q4_0: sum (n - 8) q = sum n q - 8 sum q */
+}
+
+INLINE f32x8 halves8(const uint8_t *p) {
+  f32x8 v;
+  for (int r = 0; r < 8; r++) v[r] = half_to_f32(load_u16(p + 2 * r));
+  return v;
+}
+
+/* Rows [n0, n1) of an x8 W (n0 a multiple of 8) by one quantised row of x. */
+INLINE void dq_groups(int kind, const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K) {
+  int64_t nb = K / 32, rb = block_bytes(kind), qbytes = kind == Q8_0X8 ? 256 : 128;
+  for (int64_t g = n0 / TDM_X8_ROWS; g * TDM_X8_ROWS < n1; g++) {
+    f32x8 acc = {0};
+    for (int64_t b = 0; b < nb; b++) {
+      const uint8_t *p = w + (g * nb + b) * rb;
+      acc += __builtin_convertvector(dot_record(kind, p, xq[b].q, xq[b].isum), f32x8) * (halves8(p + qbytes) * xq[b].d);
+      if (kind == Q4_1X8) acc += halves8(p + qbytes + 16) * xq[b].s;
+    }
+    for (int r = 0; r < TDM_X8_ROWS && g * TDM_X8_ROWS + r < n1; r++) y[g * TDM_X8_ROWS + r] = acc[r];
+  }
+}
+
 typedef void (*x86_rows_fn)(const tdm_xq_block *, const uint8_t *, float *, int64_t, int64_t, int64_t, int64_t);
+typedef void (*x86_groups_fn)(const tdm_xq_block *, const uint8_t *, float *, int64_t, int64_t, int64_t);
 
 /* Weight rows [n0, n1) by one quantised row of x. */
 INLINE void dq_rows(int kind, const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
                     int64_t row_bytes) {
+  if (kind >= X8) {
+    x86_groups_fn g = kind == Q8_0X8   ? tdm_qx86_dot_groups_q8_0
+                      : kind == Q4_0X8 ? tdm_qx86_dot_groups_q4_0
+                                       : tdm_qx86_dot_groups_q4_1;
+    if (tdm_kernel_avx2 && g) g(xq, w, y, n0, n1, K);
+    else dq_groups(kind, xq, w, y, n0, n1, K);
+    return;
+  }
   x86_rows_fn x86 = kind == Q8_0 ? tdm_qx86_dot_rows_q8_0 : kind == Q4_0 ? tdm_qx86_dot_rows_q4_0 : tdm_qx86_dot_rows_q4_1;
   if (tdm_kernel_avx2 && x86) {
     x86(xq, w, y, n0, n1, K, row_bytes);
@@ -371,7 +452,7 @@ INLINE void qmatmul_share(int kind, void *ctx, int64_t begin, int64_t end) {
 INLINE void qmatmul_run(int kind, task_fn task, const float *x, const uint8_t *w, float *y, int64_t M, int64_t N,
                         int64_t K) {
   int64_t nb = K / 32, items = (N + PANEL - 1) / PANEL;
-  int dynamic = tdm_kernel_dynamic_quant && kind <= Q4_1 && M < PANEL_MIN_ROWS && nb <= XQ_MAX_BLOCKS;
+  int dynamic = tdm_kernel_dynamic_quant && (kind <= Q4_1 || kind >= X8) && M < PANEL_MIN_ROWS && nb <= XQ_MAX_BLOCKS;
   if (!dynamic) {
     qmatmul_job j = {x, 0, w, y, M, N, K};
     parallel(task, &j, items, M * N * K);
@@ -465,13 +546,12 @@ void tdm_bmm_f32(const float *a, const float *b, float *y, int64_t batch, int64_
 }
 
 INLINE void qgather(int kind, const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K) {
-  int64_t row_bytes = K / 32 * block_bytes(kind), bb = block_bytes(kind);
   for (int64_t t = 0; t < T; t++) {
     int64_t id = ids[t] < 0 ? (int64_t)ids[t] + N : ids[t];
     float *o = out + t * K;
     for (int64_t b = 0; b < K / 32; b++) {
       f32x16 lo = {0}, hi = {0};
-      if (id >= 0 && id < N) decode(kind, w + id * row_bytes + b * bb, &lo, &hi);
+      if (id >= 0 && id < N) decode_at(kind, w, K / 32, id, b, &lo, &hi);
       store_f32(o + b * 32, lo);
       store_f32(o + b * 32 + 16, hi);
     }
@@ -495,3 +575,6 @@ KERNELS(q4_0, Q4_0)
 KERNELS(q4_1, Q4_1)
 KERNELS(f16, F16)
 KERNELS(bf16, BF16)
+KERNELS(q8_0x8, Q8_0X8)
+KERNELS(q4_0x8, Q4_0X8)
+KERNELS(q4_1x8, Q4_1X8)

@@ -19,12 +19,34 @@
 
 #include <stdint.h>
 
+/* ---- Rows interleaved by eight (the x8 encodings) ----------------------------------
+ * tandemc repacks q8_0, q4_0 and q4_1 matrices at compile time (codegen/quantize.c,
+ * qz_repack_x8) so that decode's integer dot products take eight rows at once: the
+ * rows in groups of TDM_X8_ROWS (N rounded up, the padding rows all zero bytes), and
+ * in a group, block b of its eight rows as one record, records in the order (group,
+ * block): group g's block b at (g * K / 32 + b) * TDM_X8_BYTES(enc).
+ *   q8_0x8  272 bytes: int8 elements, byte 32 s + 4 r + i = element 4 s + i of the
+ *           group's row r (s < 8, i < 4); then the eight rows' f16 d
+ *   q4_0x8  144 bytes: nibbles, byte 32 s + 4 r + i = element 4 s + i of row r (low
+ *           nibble) and element 16 + 4 s + i (high) (s < 4); then the eight f16 d
+ *   q4_1x8  160 bytes: the same nibbles; the eight f16 d; the eight f16 m
+ * So four bytes, one 32-bit lane, hold four consecutive elements of one row, and 32
+ * bytes the same four elements of all eight rows: multiplied by x's four elements
+ * (broadcast), lane r sums row r's products, and no horizontal sum is needed. */
+#define TDM_X8_ROWS 8
+#define TDM_X8_BYTES_Q8_0 272
+#define TDM_X8_BYTES_Q4_0 144
+#define TDM_X8_BYTES_Q4_1 160
+
 /* y [M, N] = x [M, K] . W^T: x and y row-major f32, W as above. */
 void tdm_qmatmul_q8_0(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_q4_0(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_q4_1(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_f16(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 void tdm_qmatmul_bf16(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
+void tdm_qmatmul_q8_0x8(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
+void tdm_qmatmul_q4_0x8(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
+void tdm_qmatmul_q4_1x8(const float *x, const uint8_t *w, float *y, int64_t M, int64_t N, int64_t K);
 
 /* y [M, N] = x [M, K] . Wt for a dense f32 weight Wt [K, N], which comes packed in panels
  * of TDM_GEMM_PANEL columns: wp [ceil(N / 16), K, 16], panel p holding columns 16p ..
@@ -46,6 +68,9 @@ void tdm_qgather_q4_0(const uint8_t *w, const int32_t *ids, float *out, int64_t 
 void tdm_qgather_q4_1(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
 void tdm_qgather_f16(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
 void tdm_qgather_bf16(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
+void tdm_qgather_q8_0x8(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
+void tdm_qgather_q4_0x8(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
+void tdm_qgather_q4_1x8(const uint8_t *w, const int32_t *ids, float *out, int64_t T, int64_t N, int64_t K);
 
 /* ---- Dynamic quantisation of x (decode) ---------------------------------------------
  * With tdm_kernel_dynamic_quant set, a product of fewer than 16 rows of x by a q8_0,
@@ -67,7 +92,8 @@ typedef struct tdm_xq_block {
 
 /* The x86 AVX2 versions (qkernels_x86.c), linked into a model only when its target
  * has AVX2: rows [n0, n1) of W (row_bytes apart) by one quantised row of x into
- * y[n0..n1). Weak: where they are not linked, their address is null. */
+ * y[n0..n1); for the x8 encodings, n0 a multiple of TDM_X8_ROWS and W the whole
+ * repacked matrix. Weak: where they are not linked, their address is null. */
 #define TDM_KERNEL_WEAK __attribute__((weak))
 TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q8_0(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
                             int64_t row_bytes);
@@ -75,5 +101,11 @@ TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q4_0(const tdm_xq_block *xq, const uint8_
                             int64_t row_bytes);
 TDM_KERNEL_WEAK void tdm_qx86_dot_rows_q4_1(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1, int64_t K,
                             int64_t row_bytes);
+TDM_KERNEL_WEAK void tdm_qx86_dot_groups_q8_0(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1,
+                                              int64_t K);
+TDM_KERNEL_WEAK void tdm_qx86_dot_groups_q4_0(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1,
+                                              int64_t K);
+TDM_KERNEL_WEAK void tdm_qx86_dot_groups_q4_1(const tdm_xq_block *xq, const uint8_t *w, float *y, int64_t n0, int64_t n1,
+                                              int64_t K);
 
 #endif

@@ -1,7 +1,8 @@
 /* The block-weight kernels (codegen/kernels/qkernels.c and qkernels_x86.c, compiled
  * from the same bitcode tandemc embeds) against a scalar reference that dequantises W
  * to floats, then multiplies in double (within 4e-6 of sum |x w|): every encoding,
- * M = 1 (decode) and M > 1 (prefill tiles, decoded panels, and their remainders), odd
+ * each of q8_0, q4_0, q4_1 also repacked in x8 records (here, from qkernels.h's
+ * description), M = 1 (decode) and M > 1 (prefill tiles, decoded panels, and their remainders), odd
  * row counts, and embedding rows with ids out of range. With dynamic quantisation,
  * the reference quantises x's blocks as qkernels.h specifies (the same float
  * operations, so the same int8 values) and multiplies those. The half conversion is
@@ -28,15 +29,21 @@ typedef void (*gather_fn)(const uint8_t *, const int32_t *, float *, int64_t, in
 
 typedef struct kind {
   const char *name;
-  int block_bytes; /* per 32 elements */
+  int block_bytes; /* per 32 elements, as ggml stores them */
   matmul_fn matmul;
   gather_fn gather;
+  int x8_bytes;    /* the kernels read W repacked in x8 records of this size; 0: as stored */
 } kind;
 
 static const kind kinds[] = {
-    {"q8_0", 34, tdm_qmatmul_q8_0, tdm_qgather_q8_0}, {"q4_0", 18, tdm_qmatmul_q4_0, tdm_qgather_q4_0},
-    {"q4_1", 20, tdm_qmatmul_q4_1, tdm_qgather_q4_1}, {"f16", 64, tdm_qmatmul_f16, tdm_qgather_f16},
-    {"bf16", 64, tdm_qmatmul_bf16, tdm_qgather_bf16},
+    {"q8_0", 34, tdm_qmatmul_q8_0, tdm_qgather_q8_0, 0},
+    {"q4_0", 18, tdm_qmatmul_q4_0, tdm_qgather_q4_0, 0},
+    {"q4_1", 20, tdm_qmatmul_q4_1, tdm_qgather_q4_1, 0},
+    {"f16", 64, tdm_qmatmul_f16, tdm_qgather_f16, 0},
+    {"bf16", 64, tdm_qmatmul_bf16, tdm_qgather_bf16, 0},
+    {"q8_0x8", 34, tdm_qmatmul_q8_0x8, tdm_qgather_q8_0x8, TDM_X8_BYTES_Q8_0},
+    {"q4_0x8", 18, tdm_qmatmul_q4_0x8, tdm_qgather_q4_0x8, TDM_X8_BYTES_Q4_0},
+    {"q4_1x8", 20, tdm_qmatmul_q4_1x8, tdm_qgather_q4_1x8, TDM_X8_BYTES_Q4_1},
 };
 
 static int failures;
@@ -135,6 +142,31 @@ static void make_weights(const kind *k, int64_t N, int64_t K, uint8_t *w, float 
     }
 }
 
+/* W [N, K] as the kernels of kind k read it: as stored, or in x8 records (qkernels.h:
+ * rows in groups of 8, zero rows after N; per (group, block) the elements as 4-byte
+ * lanes of the group's rows, then the f16 d, then (q4_1) the f16 m). Caller frees. */
+static uint8_t *kernel_layout(const kind *k, const uint8_t *w, int64_t N, int64_t K) {
+  int64_t nb = K / 32, groups = (N + 7) / 8, bb = k->block_bytes;
+  if (!k->x8_bytes) {
+    uint8_t *copy = malloc((size_t)(N * nb * bb));
+    memcpy(copy, w, (size_t)(N * nb * bb));
+    return copy;
+  }
+  uint8_t *out = calloc((size_t)(groups * nb * k->x8_bytes), 1);
+  int q8 = bb == 34, steps = q8 ? 8 : 4, data = bb == 20 ? 4 : 2;
+  for (int64_t n = 0; n < N; n++)
+    for (int64_t b = 0; b < nb; b++) {
+      const uint8_t *blk = w + (n * nb + b) * bb;
+      uint8_t *rec = out + (n / 8 * nb + b) * k->x8_bytes;
+      int r = (int)(n % 8);
+      for (int s = 0; s < steps; s++)
+        for (int i = 0; i < 4; i++) rec[32 * s + 4 * r + i] = blk[data + 4 * s + i];
+      memcpy(rec + 32 * steps + 2 * r, blk, 2);
+      if (bb == 20) memcpy(rec + 32 * steps + 16 + 2 * r, blk + 2, 2);
+    }
+  return out;
+}
+
 static void check_matmul(const kind *k, int64_t M, int64_t N, int64_t K) {
   uint8_t *w = malloc((size_t)(N * K / 32 * k->block_bytes));
   float *deq = malloc(sizeof(float) * (size_t)(N * K)), *x = malloc(sizeof(float) * (size_t)(M * K));
@@ -142,7 +174,9 @@ static void check_matmul(const kind *k, int64_t M, int64_t N, int64_t K) {
   make_weights(k, N, K, w, deq);
   for (int64_t i = 0; i < M * K; i++) x[i] = rnd_float();
   for (int64_t i = 0; i < M * N; i++) y[i] = NAN;
-  k->matmul(x, w, y, M, N, K);
+  uint8_t *wk = kernel_layout(k, w, N, K);
+  k->matmul(x, wk, y, M, N, K);
+  free(wk);
   /* what the kernel multiplies W by: x, or its quantised blocks d * q */
   float *xr = malloc(sizeof(float) * (size_t)(M * K));
   int quantised = tdm_kernel_dynamic_quant && k->block_bytes != 64 && M < 16;
@@ -252,7 +286,9 @@ static void check_gather(const kind *k, int64_t N, int64_t K) {
   make_weights(k, N, K, w, deq);
   int32_t ids[7] = {0, (int32_t)N - 1, 2 % (int32_t)N, -1, (int32_t)N, -(int32_t)N - 1, 1 % (int32_t)N};
   float *out = malloc(sizeof(float) * 7 * (size_t)K);
-  k->gather(w, ids, out, 7, N, K);
+  uint8_t *wk = kernel_layout(k, w, N, K);
+  k->gather(wk, ids, out, 7, N, K);
+  free(wk);
   for (int t = 0; t < 7; t++) {
     int64_t id = ids[t] < 0 ? ids[t] + N : ids[t];
     for (int64_t c = 0; c < K; c++) {
@@ -298,7 +334,8 @@ static int check_variant(void) {
         for (size_t c = 0; c < sizeof Ks / sizeof Ks[0]; c++, checks++) check_matmul(&kinds[k], Ms[m], Ns[n], Ks[c]);
     check_gather(&kinds[k], 5, 64);
     check_gather(&kinds[k], 1, 32);
-    checks += 2;
+    check_gather(&kinds[k], 19, 96);
+    checks += 3;
   }
   /* the dense f32 GEMM: K of no particular size, and K = 0 (y = 0) */
   static const int64_t Kd[] = {0, 1, 7, 64, 300};
