@@ -20,6 +20,8 @@ extern const char tdm_qkernels_bc[]; /* codegen/kernels/qkernels.c as bitcode, e
 extern const unsigned long tdm_qkernels_bc_size;
 extern const char tdm_qkernels_x86_bc[]; /* codegen/kernels/qkernels_x86.c (AVX2) */
 extern const unsigned long tdm_qkernels_x86_bc_size;
+extern const char tdm_rows_bc[]; /* codegen/kernels/rows.c */
+extern const unsigned long tdm_rows_bc_size;
 extern const char tdm_attention_bc[]; /* codegen/kernels/attention.c */
 extern const unsigned long tdm_attention_bc_size;
 
@@ -29,10 +31,10 @@ static int has_prefix(LLVMValueRef f, const char *prefix) {
   return n > p && strncmp(name, prefix, p) == 0;
 }
 
-/* tdm_q*, tdm_gemm_*, tdm_bmm_*: qkernels.c; tdm_attention_*: attention. */
+/* tdm_q*, tdm_gemm_*, tdm_bmm_*: qkernels.c; tdm_attention_*: attention.c; tdm_rows_*: rows.c. */
 static int is_kernel(LLVMValueRef f) {
   return has_prefix(f, "tdm_q") || has_prefix(f, "tdm_gemm_") || has_prefix(f, "tdm_bmm_") ||
-         has_prefix(f, "tdm_attention_");
+         has_prefix(f, "tdm_attention_") || has_prefix(f, "tdm_rows_");
 }
 
 /* Whether the module calls (declares) a function whose name starts with `prefix`. */
@@ -79,9 +81,11 @@ static tdm_status link_bitcode(cg_module *m, const char *bc, unsigned long size,
 
 tdm_status cg_link_kernels(cg_module *m, const cg_target *target) {
   int blocks = calls(m->mod, "tdm_q"), gemm = calls(m->mod, "tdm_gemm_") || calls(m->mod, "tdm_bmm_"), attention = calls(m->mod, "tdm_attention_");
-  if (!blocks && !gemm && !attention) return NULL;
+  int rows = calls(m->mod, "tdm_rows_");
+  if (!blocks && !gemm && !attention && !rows) return NULL;
   if (blocks || gemm) TDM_TRY(link_bitcode(m, tdm_qkernels_bc, tdm_qkernels_bc_size, "qkernels.bc"));
   if (attention) TDM_TRY(link_bitcode(m, tdm_attention_bc, tdm_attention_bc_size, "attention.bc"));
+  if (rows) TDM_TRY(link_bitcode(m, tdm_rows_bc, tdm_rows_bc_size, "rows.bc"));
   /* A named CPU's features are not listed by the C API: every CPU with AVX2 has F16C. */
   int bits = cg_vector_bits(target), f16c = bits >= 256;
   if (!target->cpu || strcmp(target->cpu, "host") == 0) {

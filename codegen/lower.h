@@ -78,6 +78,10 @@ tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *
                              const char **out_name);
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
                              const tdm_type *out, const char **out_name);
+/* (x: memref of X, y: memref of X) by a row-wise kernel (codegen/kernels/rows.h):
+ * softmax or MVN over X's last axis, or swish, f32, with the op's attributes. */
+tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
+                          const char **out_name);
 /* Declarations of the kernels the helpers call. */
 void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out);
 

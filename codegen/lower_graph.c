@@ -491,6 +491,38 @@ static tdm_status kernel_form(lowering *lw, const wref *w, wref *out, uint64_t *
   return NULL;
 }
 
+/* Whether an op runs as a row-wise kernel (codegen/kernels/rows.h): softmax or MVN over
+ * the last axis, or swish, f32 in and out. */
+static int row_kernel(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types, int n, const tdm_type *t) {
+  int r = t->shape.rank;
+  if (n != 1 || types[0].dtype != TANDEM_DTYPE_F32 || t->dtype != TANDEM_DTYPE_F32) return 0;
+  if (kind == TDM_OP_SWISH) return 1;
+  if (kind == TDM_OP_SOFTMAX) return r >= 1 && a->axis == r - 1;
+  return kind == TDM_OP_MVN && r >= 1 && a->naxes == 1 && a->axes[0] == r - 1;
+}
+
+/* A row-wise op by its kernel: the input as a buffer, a new output buffer. */
+static tdm_status lower_rows_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_attrs *a,
+                                  const tdm_type *t) {
+  MlirValue xv = mlirOperationGetOperand(op, 0);
+  TDM_TRY(materialize(lw, xv));
+  int xid = value_name(lw, xv), id;
+  if (xid < 0) return TDM_INTERNAL("operand 0 has no lowered value");
+  const char *helper;
+  TDM_TRY(lw_rows_helper(&lw->helpers, kind, a, t, &helper));
+  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
+  strbuf *b = &lw->body;
+  emit_to_buffer(b, "xb", id, xid, t);
+  emit_alloc(b, id, t);
+  sb_printf(b, "    func.call @%s(%%xb%d, %%o%d) {no_inline} : (", helper, id, id);
+  lw_memref_type(b, t);
+  sb_puts(b, ", ");
+  lw_memref_type(b, t);
+  sb_puts(b, ") -> ()\n");
+  emit_to_tensor(b, id, t);
+  return NULL;
+}
+
 /* A matmul or gather by a blocked weight: the weight's bytes in the blob (in the form
  * its kernel reads), the other operand as a buffer, and a helper calling the kernel
  * (lower_kernels.c) that writes a new buffer, which becomes the result. */
@@ -540,6 +572,7 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
   if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
     return lower_bmm_call(lw, op, types, t);
+  if (row_kernel(kind, &a, types, n, t)) return lower_rows_call(lw, op, kind, &a, t);
   if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
     wref b, packed;
     TDM_TRY(dense(lw, kb, &b));

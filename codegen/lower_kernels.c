@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "codegen/kernels/rows.h"
 #include "codegen/lower.h"
 
 static const char *const encodings[] = {"q8_0", "q4_0", "q4_1", "f16", "bf16", "q8_0x8", "q4_0x8", "q4_1x8"};
@@ -62,10 +63,11 @@ static void begin3(strbuf *b, const char *n0, const char *t0, const char *n1, co
 }
 
 /* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32,
- * f16, then the dense f32 GEMM. */
+ * f16, the dense f32 GEMM, the batched one, and the row-wise kernels. */
 #define ATTENTION_BIT (2 * NENC)
 #define GEMM_F32_BIT (ATTENTION_BIT + 2)
 #define BMM_F32_BIT (ATTENTION_BIT + 3)
+#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn */
 
 /* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
 static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
@@ -119,6 +121,52 @@ tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *
               "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64) -> ()\n    return\n  }");
   hs->kernels_used |= 1u << BMM_F32_BIT;
   return finish(hs, "bmm", &s, out_name);
+}
+
+/* An f32 as MLIR text that reads back exactly. */
+static void f32_const(strbuf *b, const char *name, double v) {
+  float f = (float)v;
+  uint32_t bits;
+  memcpy(&bits, &f, 4);
+  sb_printf(b, "    %%%s = arith.constant 0x%08X : f32\n", name, bits);
+}
+
+static const char *const row_kernels[3] = {"softmax", "swish", "mvn"};
+
+tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
+                          const char **out_name) {
+  int k = kind == TDM_OP_SOFTMAX ? 0 : kind == TDM_OP_SWISH ? 1 : kind == TDM_OP_MVN ? 2 : -1;
+  if (k < 0) return TDM_INTERNAL("no row-wise kernel for this op");
+  int64_t count = 1, n = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;
+  for (int d = 0; d < x->shape.rank; d++) count *= x->shape.dim[d];
+  char tx[256];
+  memref_text(x, tx, sizeof tx);
+  strbuf b;
+  sb_init(&b);
+  sb_printf(&b, "(%%x: %s, %%y: %s) {\n", tx, tx);
+  pointer_of(&b, "x", tx);
+  pointer_of(&b, "y", tx);
+  if (k == 1) {
+    sb_printf(&b, "    %%c = arith.constant %lld : i64\n", (long long)count);
+    f32_const(&b, "beta", a->beta);
+    sb_puts(&b, "    func.call @tdm_rows_swish_f32(%xp, %yp, %c, %beta) : (!llvm.ptr, !llvm.ptr, i64, f32) -> ()\n");
+  } else {
+    sb_printf(&b, "    %%r = arith.constant %lld : i64\n    %%n = arith.constant %lld : i64\n",
+              (long long)(n ? count / n : 0), (long long)n);
+    if (k == 0) {
+      sb_puts(&b, "    func.call @tdm_rows_softmax_f32(%xp, %yp, %r, %n) : (!llvm.ptr, !llvm.ptr, i64, i64) -> ()\n");
+    } else {
+      int flags = (a->normalize_variance ? TDM_MVN_VARIANCE : 0) |
+                  (strcmp(a->eps_mode, "inside_sqrt") == 0 ? TDM_MVN_INSIDE_SQRT : 0);
+      f32_const(&b, "eps", a->eps);
+      sb_printf(&b, "    %%f = arith.constant %d : i64\n", flags);
+      sb_puts(&b, "    func.call @tdm_rows_mvn_f32(%xp, %yp, %r, %n, %eps, %f) : "
+                  "(!llvm.ptr, !llvm.ptr, i64, i64, f32, i64) -> ()\n");
+    }
+  }
+  sb_puts(&b, "    return\n  }");
+  hs->kernels_used |= 1u << (ROWS_BIT + k);
+  return finish(hs, row_kernels[k], &b, out_name);
 }
 
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
@@ -197,4 +245,8 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
   if (hs->kernels_used & (1u << BMM_F32_BIT))
     sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
+  static const char *const row_args[3] = {"i64, i64", "i64, f32", "i64, i64, f32, i64"};
+  for (int k = 0; k < 3; k++)
+    if (hs->kernels_used & (1u << (ROWS_BIT + k)))
+      sb_printf(out, "  func.func private @tdm_rows_%s_f32(!llvm.ptr, !llvm.ptr, %s)\n", row_kernels[k], row_args[k]);
 }

@@ -18,27 +18,6 @@
 #define KEYS 32      /* keys per block of the online softmax */
 #define D_MAX 1024   /* head sizes this kernel takes (the lowering checks) */
 
-/* exp(x) for a vector: x = n ln2 + r, |r| <= ln2 / 2, e^r by its Taylor series to r^7
- * (relative error below 2e-7), times 2^n built in the exponent bits. Arguments below
- * -87 give 0 and above 88 are clamped (scores minus their maximum are never positive). */
-INLINE f32x16 vexp(f32x16 x) {
-  x = __builtin_elementwise_min(x, (f32x16){} + 88.0f);
-  i32x16 tiny = x < -87.0f;
-  x = __builtin_elementwise_max(x, (f32x16){} - 87.0f);
-  f32x16 n = __builtin_elementwise_roundeven(x * 1.44269504088896341f);
-  f32x16 r = x - n * 0.693145751953125f - n * 1.42860682030941723e-6f;
-  f32x16 p = (f32x16){} + 1.0f / 5040.0f;
-  p = p * r + 1.0f / 720.0f;
-  p = p * r + 1.0f / 120.0f;
-  p = p * r + 1.0f / 24.0f;
-  p = p * r + 1.0f / 6.0f;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  i32x16 e = (__builtin_convertvector(n, i32x16) + 127) << 23;
-  return (f32x16)((i32x16)(p * (f32x16)e) & ~tiny);
-}
-
 /* Cache row at element offset `at`, D elements, as floats: the cache itself (f32), or
  * converted into `buf` (halves). */
 INLINE const float *cache_row(int half, const void *cache, int64_t at, int64_t D, float *buf) {

@@ -1,0 +1,121 @@
+/* Softmax, MVN and swish in f32 (interface in rows.h), 16 lanes at a time with the
+ * row's last partial vector padded: one pass over a row for each reduction, where
+ * MLIR's generated ops write an intermediate tensor per step. */
+#include "codegen/kernels/rows.h"
+
+#include "codegen/kernels/kutil.h"
+
+/* Elements [i, i + 16) of a row of n, lanes past n set to `pad`. */
+INLINE f32x16 load_part(const float *p, int64_t i, int64_t n, float pad) {
+  if (i + 16 <= n) return load_f32(p + i);
+  f32x16 v = (f32x16){} + pad;
+  for (int64_t j = i; j < n; j++) v[j - i] = p[j];
+  return v;
+}
+
+INLINE void store_part(float *p, int64_t i, int64_t n, f32x16 v) {
+  if (i + 16 <= n) {
+    store_f32(p + i, v);
+    return;
+  }
+  for (int64_t j = i; j < n; j++) p[j] = v[j - i];
+}
+
+/* A row's work, for the pool's threshold: a few operations per element. */
+#define ROW_COST(n) (8 * (n))
+
+typedef struct {
+  const float *x;
+  float *y;
+  int64_t n;
+  float eps, beta;
+  int64_t flags;
+} rows_job;
+
+static void softmax_task(void *ctx, int64_t begin, int64_t end) {
+  const rows_job *j = ctx;
+  int64_t n = j->n;
+  for (int64_t r = begin; r < end; r++) {
+    const float *x = j->x + r * n;
+    float *y = j->y + r * n;
+    f32x16 mx = (f32x16){} - __builtin_inff();
+    i32x16 nan = {0};
+    for (int64_t i = 0; i < n; i += 16) {
+      f32x16 v = load_part(x, i, n, -__builtin_inff());
+      nan |= v != v;
+      mx = __builtin_elementwise_max(mx, v);
+    }
+    float m = __builtin_reduce_max(mx);
+    if (__builtin_reduce_or(nan)) m = __builtin_nanf("");
+    f32x16 sum = {0};
+    for (int64_t i = 0; i < n; i += 16) {
+      f32x16 e = vexp(load_part(x, i, n, -__builtin_inff()) - m);
+      if (m != m) e = (f32x16){} + m; /* NaN in, NaN out (vexp would clamp it) */
+      sum += e;
+      store_part(y, i, n, e);
+    }
+    float s = hsum16(sum);
+    for (int64_t i = 0; i < n; i += 16) store_part(y, i, n, load_part(y, i, n, 0.0f) / s);
+  }
+}
+
+void tdm_rows_softmax_f32(const float *x, float *y, int64_t rows, int64_t n) {
+  rows_job j = {x, y, n, 0, 0, 0};
+  parallel(softmax_task, &j, rows, rows * ROW_COST(n));
+}
+
+static void mvn_task(void *ctx, int64_t begin, int64_t end) {
+  const rows_job *j = ctx;
+  int64_t n = j->n;
+  float inv = 1.0f / (float)n;
+  for (int64_t r = begin; r < end; r++) {
+    const float *x = j->x + r * n;
+    float *y = j->y + r * n;
+    f32x16 acc = {0};
+    for (int64_t i = 0; i < n; i += 16) acc += load_part(x, i, n, 0.0f);
+    float mean = hsum16(acc) * inv, scale = 1.0f;
+    if (j->flags & TDM_MVN_VARIANCE) {
+      acc = (f32x16){0};
+      for (int64_t i = 0; i < n; i += 16) {
+        f32x16 c = load_part(x, i, n, mean) - mean; /* padding lanes give 0 */
+        acc += c * c;
+      }
+      float var = hsum16(acc) * inv;
+      float den = j->flags & TDM_MVN_INSIDE_SQRT ? __builtin_sqrtf(var + j->eps) : __builtin_sqrtf(var) + j->eps;
+      scale = den;
+    }
+    for (int64_t i = 0; i < n; i += 16) {
+      f32x16 c = load_part(x, i, n, 0.0f) - mean;
+      store_part(y, i, n, j->flags & TDM_MVN_VARIANCE ? c / scale : c);
+    }
+  }
+}
+
+void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags) {
+  rows_job j = {x, y, n, eps, 0, flags};
+  parallel(mvn_task, &j, rows, rows * ROW_COST(n));
+}
+
+/* Swish by chunks of this many elements. */
+#define SWISH_CHUNK 4096
+
+static void swish_task(void *ctx, int64_t begin, int64_t end) {
+  const rows_job *j = ctx;
+  int64_t count = j->n;
+  for (int64_t c = begin; c < end; c++) {
+    int64_t i1 = (c + 1) * SWISH_CHUNK < count ? (c + 1) * SWISH_CHUNK : count;
+    for (int64_t i = c * SWISH_CHUNK; i < i1; i += 16) {
+      f32x16 v = load_part(j->x, i, i1, 0.0f), t = v * -j->beta;
+      /* past exp's range (vexp clamps at 88) the quotient is v * 0: +-0, or NaN for an
+       * infinite v, as v / (1 + inf) */
+      i32x16 big = t > 88.0f;
+      f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
+      store_part(j->y, i, i1, (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big)));
+    }
+  }
+}
+
+void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta) {
+  rows_job j = {x, y, count, 0, beta, 0};
+  parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
+}

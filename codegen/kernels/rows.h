@@ -1,0 +1,27 @@
+/* Row-wise and element-wise f32 kernels (rows.c) for the ops around the GEMMs of a
+ * transformer that MLIR's generated code would run on one thread: softmax and MVN
+ * over the last axis, and swish. Linked into the model as bitcode like the other
+ * kernels (codegen/kernel_link.c), called from codegen/lower_graph.c, and split over
+ * the runtime's pool by rows (swish: by chunks of elements).
+ *
+ * x and y are row-major [rows, n] (swish: count elements) and may not overlap. */
+#ifndef TANDEM_CODEGEN_KERNELS_ROWS_H
+#define TANDEM_CODEGEN_KERNELS_ROWS_H
+
+#include <stdint.h>
+
+/* y[r, j] = exp(x[r, j] - max_r) / sum_j exp(x[r, j] - max_r); a row holding a NaN
+ * gives NaNs. */
+void tdm_rows_softmax_f32(const float *x, float *y, int64_t rows, int64_t n);
+
+/* y = x / (1 + exp(-beta x)). */
+void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta);
+
+/* OpenVINO's MVN over each row: c = x - mean; with TDM_MVN_VARIANCE, y = c / den,
+ * den = sqrt(var + eps) with TDM_MVN_INSIDE_SQRT, else sqrt(var) + eps, var the mean
+ * of c^2; without it, y = c. */
+#define TDM_MVN_VARIANCE 1
+#define TDM_MVN_INSIDE_SQRT 2
+void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags);
+
+#endif
