@@ -82,6 +82,13 @@ tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *id
  * softmax or MVN over X's last axis, or swish, f32, with the op's attributes. */
 tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
                           const char **out_name);
+/* (x: memref of X, y: memref of Y) by tdm_rows_copy_f32 with these dims and strides. */
+tdm_status lw_rows_copy_helper(lw_helpers *hs, const tdm_type *x, const tdm_type *y, const int64_t d[3],
+                               const int64_t st[3], int64_t base, int64_t inner, const char **out_name);
+/* (a: memref of A, b: memref of B, y: memref of Y) by tdm_rows_binary_f32: add, sub,
+ * mul or div, B of Y's shape or a single element. */
+tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_type *a, const tdm_type *b,
+                                 const tdm_type *y, const char **out_name);
 /* Declarations of the kernels the helpers call. */
 void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out);
 

@@ -430,31 +430,43 @@ static int activation_gemm(const tdm_attrs *a, const tdm_type *types, const tdm_
   return x->dim[r - 2] == y->dim[r - 2] && w->dim[r - 1] == y->dim[r - 1] && x->dim[r - 1] == w->dim[r - 2];
 }
 
-/* A matmul of two activations by the kernel: both as buffers, a new output buffer. */
-static tdm_status lower_bmm_call(lowering *lw, MlirOperation op, const tdm_type *types, const tdm_type *t) {
+/* An op by a kernel helper on memrefs: its n operands as buffers (%b<i>_<id>), a new
+ * output buffer, which becomes the result. */
+static tdm_status lower_buffer_call(lowering *lw, MlirOperation op, int n, const tdm_type *types, const tdm_type *t,
+                                    const char *helper) {
   int ids[2], id;
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < n; i++) {
     MlirValue v = mlirOperationGetOperand(op, i);
     TDM_TRY(materialize(lw, v));
     ids[i] = value_name(lw, v);
     if (ids[i] < 0) return TDM_INTERNAL("operand %d has no lowered value", i);
   }
-  const char *helper;
-  TDM_TRY(lw_bmm_f32_helper(&lw->helpers, &types[0], &types[1], t, &helper));
   TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
   strbuf *b = &lw->body;
-  emit_to_buffer(b, "ab", id, ids[0], &types[0]);
-  emit_to_buffer(b, "bb", id, ids[1], &types[1]);
+  char what[8];
+  for (int i = 0; i < n; i++) {
+    snprintf(what, sizeof what, "b%d_", i);
+    emit_to_buffer(b, what, id, ids[i], &types[i]);
+  }
   emit_alloc(b, id, t);
-  sb_printf(b, "    func.call @%s(%%ab%d, %%bb%d, %%o%d) {no_inline} : (", helper, id, id, id);
-  lw_memref_type(b, &types[0]);
-  sb_puts(b, ", ");
-  lw_memref_type(b, &types[1]);
-  sb_puts(b, ", ");
+  sb_printf(b, "    func.call @%s(", helper);
+  for (int i = 0; i < n; i++) sb_printf(b, "%%b%d_%d, ", i, id);
+  sb_printf(b, "%%o%d) {no_inline} : (", id);
+  for (int i = 0; i < n; i++) {
+    lw_memref_type(b, &types[i]);
+    sb_puts(b, ", ");
+  }
   lw_memref_type(b, t);
   sb_puts(b, ") -> ()\n");
   emit_to_tensor(b, id, t);
   return NULL;
+}
+
+/* A matmul of two activations by the kernel. */
+static tdm_status lower_bmm_call(lowering *lw, MlirOperation op, const tdm_type *types, const tdm_type *t) {
+  const char *helper;
+  TDM_TRY(lw_bmm_f32_helper(&lw->helpers, &types[0], &types[1], t, &helper));
+  return lower_buffer_call(lw, op, 2, types, t, helper);
 }
 
 /* A weight as its kernel reads it, and its size: a q8_0, q4_0 or q4_1 matrix [N, K]
@@ -501,25 +513,56 @@ static int row_kernel(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *type
   return kind == TDM_OP_MVN && r >= 1 && a->naxes == 1 && a->axes[0] == r - 1;
 }
 
-/* A row-wise op by its kernel: the input as a buffer, a new output buffer. */
-static tdm_status lower_rows_call(lowering *lw, MlirOperation op, tdm_op_kind kind, const tdm_attrs *a,
-                                  const tdm_type *t) {
-  MlirValue xv = mlirOperationGetOperand(op, 0);
-  TDM_TRY(materialize(lw, xv));
-  int xid = value_name(lw, xv), id;
-  if (xid < 0) return TDM_INTERNAL("operand 0 has no lowered value");
-  const char *helper;
-  TDM_TRY(lw_rows_helper(&lw->helpers, kind, a, t, &helper));
-  TDM_TRY(bind(lw, mlirOperationGetResult(op, 0), &id));
-  strbuf *b = &lw->body;
-  emit_to_buffer(b, "xb", id, xid, t);
-  emit_alloc(b, id, t);
-  sb_printf(b, "    func.call @%s(%%xb%d, %%o%d) {no_inline} : (", helper, id, id);
-  lw_memref_type(b, t);
-  sb_puts(b, ", ");
-  lw_memref_type(b, t);
-  sb_puts(b, ") -> ()\n");
-  emit_to_tensor(b, id, t);
+/* Whether a slice, or a transpose that keeps the last axis, moves whole rows of an f32
+ * tensor of rank 4 or less: then tdm_rows_copy_f32 does it, with these outer dims
+ * (padded in front with 1), their source strides, the first element and the row
+ * length. */
+static int row_copy(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, const tdm_type *t, int64_t d[3],
+                    int64_t st[3], int64_t *base, int64_t *inner) {
+  int r = t->shape.rank;
+  if ((kind != TDM_OP_SLICE && kind != TDM_OP_TRANSPOSE) || x->dtype != TANDEM_DTYPE_F32 ||
+      t->dtype != TANDEM_DTYPE_F32 || r < 1 || r > 4 || x->shape.rank != r)
+    return 0;
+  if (kind == TDM_OP_TRANSPOSE && (a->nperm != r || a->perm[r - 1] != r - 1)) return 0;
+  int64_t in_stride[4], src[4];
+  in_stride[r - 1] = 1;
+  for (int k = r - 2; k >= 0; k--) in_stride[k] = in_stride[k + 1] * x->shape.dim[k + 1];
+  for (int k = 0; k < r; k++) src[k] = kind == TDM_OP_TRANSPOSE ? in_stride[a->perm[k]] : in_stride[k];
+  *base = kind == TDM_OP_SLICE ? a->start * in_stride[a->axis] : 0;
+  for (int i = 0; i < 3; i++) d[i] = 1, st[i] = 0;
+  for (int k = 0; k + 1 < r; k++) d[4 - r + k] = t->shape.dim[k], st[4 - r + k] = src[k];
+  *inner = t->shape.dim[r - 1];
+  return 1;
+}
+
+static int same_shape(const tdm_shape *a, const tdm_shape *b) {
+  if (a->rank != b->rank) return 0;
+  for (int d = 0; d < a->rank; d++)
+    if (a->dim[d] != b->dim[d]) return 0;
+  return 1;
+}
+
+/* Whether an add, sub, mul or div runs as tdm_rows_binary_f32: f32, the first operand
+ * of the result's shape, the second too or a single element. */
+static int row_binary(tdm_op_kind kind, const tdm_type *types, int n, const tdm_type *t) {
+  if ((kind != TDM_OP_ADD && kind != TDM_OP_SUB && kind != TDM_OP_MUL && kind != TDM_OP_DIV) || n != 2) return 0;
+  if (types[0].dtype != TANDEM_DTYPE_F32 || types[1].dtype != TANDEM_DTYPE_F32 || t->dtype != TANDEM_DTYPE_F32)
+    return 0;
+  int64_t bn = 1;
+  for (int d = 0; d < types[1].shape.rank; d++) bn *= types[1].shape.dim[d];
+  return same_shape(&types[0].shape, &t->shape) && (same_shape(&types[1].shape, &t->shape) || bn == 1);
+}
+
+/* A row-wise, data-movement or element-wise op by its kernel (codegen/kernels/rows.h),
+ * or NULL in *helper when none takes it. */
+static tdm_status rows_kernel(lowering *lw, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types, int n,
+                              const tdm_type *t, const char **helper) {
+  int64_t d[3], st[3], base, inner;
+  *helper = NULL;
+  if (row_kernel(kind, a, types, n, t)) return lw_rows_helper(&lw->helpers, kind, a, t, helper);
+  if (n == 1 && row_copy(kind, a, &types[0], t, d, st, &base, &inner))
+    return lw_rows_copy_helper(&lw->helpers, &types[0], t, d, st, base, inner, helper);
+  if (row_binary(kind, types, n, t)) return lw_rows_binary_helper(&lw->helpers, kind, &types[0], &types[1], t, helper);
   return NULL;
 }
 
@@ -572,7 +615,9 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
   if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
     return lower_bmm_call(lw, op, types, t);
-  if (row_kernel(kind, &a, types, n, t)) return lower_rows_call(lw, op, kind, &a, t);
+  const char *rows_helper;
+  TDM_TRY(rows_kernel(lw, kind, &a, types, n, t, &rows_helper));
+  if (rows_helper) return lower_buffer_call(lw, op, n, types, t, rows_helper);
   if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
     wref b, packed;
     TDM_TRY(dense(lw, kb, &b));

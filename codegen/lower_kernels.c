@@ -67,7 +67,7 @@ static void begin3(strbuf *b, const char *n0, const char *t0, const char *n1, co
 #define ATTENTION_BIT (2 * NENC)
 #define GEMM_F32_BIT (ATTENTION_BIT + 2)
 #define BMM_F32_BIT (ATTENTION_BIT + 3)
-#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn */
+#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn, copy, binary */
 
 /* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
 static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
@@ -131,7 +131,7 @@ static void f32_const(strbuf *b, const char *name, double v) {
   sb_printf(b, "    %%%s = arith.constant 0x%08X : f32\n", name, bits);
 }
 
-static const char *const row_kernels[3] = {"softmax", "swish", "mvn"};
+static const char *const row_kernels[5] = {"softmax", "swish", "mvn", "copy", "binary"};
 
 tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
                           const char **out_name) {
@@ -167,6 +167,47 @@ tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, 
   sb_puts(&b, "    return\n  }");
   hs->kernels_used |= 1u << (ROWS_BIT + k);
   return finish(hs, row_kernels[k], &b, out_name);
+}
+
+tdm_status lw_rows_copy_helper(lw_helpers *hs, const tdm_type *x, const tdm_type *y, const int64_t d[3],
+                               const int64_t st[3], int64_t base, int64_t inner, const char **out_name) {
+  char tx[256], ty[256];
+  memref_text(x, tx, sizeof tx);
+  memref_text(y, ty, sizeof ty);
+  strbuf b;
+  sb_init(&b);
+  sb_printf(&b, "(%%x: %s, %%y: %s) {\n", tx, ty);
+  pointer_of(&b, "x", tx);
+  pointer_of(&b, "y", ty);
+  int64_t v[8] = {d[0], d[1], d[2], st[0], st[1], st[2], base, inner};
+  for (int i = 0; i < 8; i++) sb_printf(&b, "    %%a%d = arith.constant %lld : i64\n", i, (long long)v[i]);
+  sb_puts(&b, "    func.call @tdm_rows_copy_f32(%xp, %yp, %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7) : (!llvm.ptr, "
+              "!llvm.ptr, i64, i64, i64, i64, i64, i64, i64, i64) -> ()\n    return\n  }");
+  hs->kernels_used |= 1u << (ROWS_BIT + 3);
+  return finish(hs, "copy", &b, out_name);
+}
+
+tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_type *a, const tdm_type *bt,
+                                 const tdm_type *y, const char **out_name) {
+  int op = kind == TDM_OP_ADD ? TDM_ROWS_ADD : kind == TDM_OP_SUB ? TDM_ROWS_SUB : kind == TDM_OP_MUL ? TDM_ROWS_MUL
+         : kind == TDM_OP_DIV ? TDM_ROWS_DIV : -1;
+  if (op < 0) return TDM_INTERNAL("no element-wise kernel for this op");
+  int64_t count = 1, bcount = 1;
+  for (int d = 0; d < y->shape.rank; d++) count *= y->shape.dim[d];
+  for (int d = 0; d < bt->shape.rank; d++) bcount *= bt->shape.dim[d];
+  char ta[256], tb[256], ty[256];
+  memref_text(a, ta, sizeof ta);
+  memref_text(bt, tb, sizeof tb);
+  memref_text(y, ty, sizeof ty);
+  strbuf b;
+  sb_init(&b);
+  begin3(&b, "a", ta, "b", tb, "y", ty);
+  sb_printf(&b, "    %%c = arith.constant %lld : i64\n    %%bc = arith.constant %lld : i64\n"
+                "    %%op = arith.constant %d : i64\n", (long long)count, (long long)bcount, op);
+  sb_puts(&b, "    func.call @tdm_rows_binary_f32(%ap, %bp, %yp, %c, %bc, %op) : "
+              "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }");
+  hs->kernels_used |= 1u << (ROWS_BIT + 4);
+  return finish(hs, "binary", &b, out_name);
 }
 
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
@@ -245,8 +286,9 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
   if (hs->kernels_used & (1u << BMM_F32_BIT))
     sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
-  static const char *const row_args[3] = {"i64, i64", "i64, f32", "i64, i64, f32, i64"};
-  for (int k = 0; k < 3; k++)
+  static const char *const row_args[5] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
+                                          "i64, i64, i64, i64, i64, i64, i64, i64", "!llvm.ptr, i64, i64, i64"};
+  for (int k = 0; k < 5; k++)
     if (hs->kernels_used & (1u << (ROWS_BIT + k)))
       sb_printf(out, "  func.func private @tdm_rows_%s_f32(!llvm.ptr, !llvm.ptr, %s)\n", row_kernels[k], row_args[k]);
 }

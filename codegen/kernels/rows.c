@@ -119,3 +119,61 @@ void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta) {
   rows_job j = {x, y, count, 0, beta, 0};
   parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
 }
+
+/* ---- Data movement and arithmetic ---------------------------------------------------- */
+
+typedef struct {
+  const float *x;
+  float *y;
+  int64_t d1, d2, s0, s1, s2, base, inner;
+} copy_job;
+
+static void copy_task(void *ctx, int64_t begin, int64_t end) {
+  const copy_job *j = ctx;
+  for (int64_t r = begin; r < end; r++) {
+    int64_t i2 = r % j->d2, i1 = r / j->d2 % j->d1, i0 = r / j->d2 / j->d1;
+    const float *src = j->x + j->base + i0 * j->s0 + i1 * j->s1 + i2 * j->s2;
+    __builtin_memcpy(j->y + r * j->inner, src, sizeof(float) * (__SIZE_TYPE__)j->inner);
+  }
+}
+
+void tdm_rows_copy_f32(const float *x, float *y, int64_t d0, int64_t d1, int64_t d2, int64_t s0, int64_t s1,
+                       int64_t s2, int64_t base, int64_t inner) {
+  copy_job j = {x, y, d1, d2, s0, s1, s2, base, inner};
+  int64_t rows = d0 * d1 * d2;
+  if (rows > 0 && d1 > 0 && d2 > 0) parallel(copy_task, &j, rows, rows * inner);
+}
+
+/* Element-wise arithmetic by chunks of this many elements. */
+#define BINARY_CHUNK 4096
+
+typedef struct {
+  const float *a, *b;
+  float *y;
+  int64_t count, bcast, op;
+} binary_job;
+
+INLINE f32x16 apply(int64_t op, f32x16 a, f32x16 b) {
+  switch (op) {
+    case TDM_ROWS_ADD: return a + b;
+    case TDM_ROWS_SUB: return a - b;
+    case TDM_ROWS_MUL: return a * b;
+    default: return a / b;
+  }
+}
+
+static void binary_task(void *ctx, int64_t begin, int64_t end) {
+  const binary_job *j = ctx;
+  for (int64_t c = begin; c < end; c++) {
+    int64_t i1 = (c + 1) * BINARY_CHUNK < j->count ? (c + 1) * BINARY_CHUNK : j->count;
+    for (int64_t i = c * BINARY_CHUNK; i < i1; i += 16) {
+      f32x16 b = j->bcast ? (f32x16){} + j->b[0] : load_part(j->b, i, i1, 1.0f);
+      store_part(j->y, i, i1, apply(j->op, load_part(j->a, i, i1, 1.0f), b));
+    }
+  }
+}
+
+void tdm_rows_binary_f32(const float *a, const float *b, float *y, int64_t count, int64_t b_count, int64_t op) {
+  binary_job j = {a, b, y, count, b_count == 1 && count != 1, op};
+  parallel(binary_task, &j, (count + BINARY_CHUNK - 1) / BINARY_CHUNK, count);
+}

@@ -24,4 +24,16 @@ void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta);
 #define TDM_MVN_INSIDE_SQRT 2
 void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags);
 
+/* Data movement: y [d0, d1, d2, inner] row-major, row (i0, i1, i2) copied from the
+ * inner contiguous floats of x at base + i0 s0 + i1 s1 + i2 s2 (a slice, or a
+ * transpose that keeps the last axis, of up to four dims). */
+void tdm_rows_copy_f32(const float *x, float *y, int64_t d0, int64_t d1, int64_t d2, int64_t s0, int64_t s1,
+                       int64_t s2, int64_t base, int64_t inner);
+
+/* y = a OP b element by element over count elements, b either count elements too or
+ * one (broadcast); OP: TDM_ROWS_ADD, _SUB, _MUL, _DIV (IEEE single, as the generated
+ * code computes them). */
+enum { TDM_ROWS_ADD, TDM_ROWS_SUB, TDM_ROWS_MUL, TDM_ROWS_DIV };
+void tdm_rows_binary_f32(const float *a, const float *b, float *y, int64_t count, int64_t b_count, int64_t op);
+
 #endif

@@ -2,7 +2,8 @@
  * against double-precision references: softmax and MVN (both eps modes, and without
  * variance) over rows of lengths around the 16-lane vectors (1, 5, 16, 17, 128, 300),
  * swish with two betas over counts around its chunks of 4096, on one thread and on
- * three; and the edges: a NaN in a softmax row makes the row NaN, swish far past exp's
+ * three; row copies (a transpose and a slice) and element-wise arithmetic, exactly;
+ * and the edges: a NaN in a softmax row makes the row NaN, swish far past exp's
  * range gives +-0 (NaN for -inf), +inf stays +inf. Exit status 0 when all pass. */
 #include <math.h>
 #include <stdio.h>
@@ -77,6 +78,51 @@ static void check_swish(int64_t count, float beta) {
   free(x), free(y);
 }
 
+/* Rows of x [4, 5, 6, inner] moved as a transpose (1, 0, 2) and a slice of axis 2
+ * would move them, against index arithmetic. */
+static void check_copy(int64_t inner) {
+  int64_t D0 = 4, D1 = 5, D2 = 6, n = D0 * D1 * D2 * inner;
+  float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+  for (int64_t i = 0; i < n; i++) x[i] = rnd(1.0f);
+  /* transpose to [5, 4, 6, inner]: out (i, j, k) <- x (j, i, k) */
+  tdm_rows_copy_f32(x, y, D1, D0, D2, D2 * inner, D1 * D2 * inner, inner, 0, inner);
+  for (int64_t i = 0; i < D1; i++)
+    for (int64_t j = 0; j < D0; j++)
+      for (int64_t k = 0; k < D2; k++)
+        for (int64_t c = 0; c < inner; c++) {
+          int64_t o = ((i * D0 + j) * D2 + k) * inner + c, s = ((j * D1 + i) * D2 + k) * inner + c;
+          expect("copy transpose", D1 * D0 * D2, inner, o, y[o], x[s], 0);
+        }
+  /* slice of axis 2, elements 2..4: [4, 5, 3, inner] */
+  tdm_rows_copy_f32(x, y, D0, D1, 3, D1 * D2 * inner, D2 * inner, inner, 2 * inner, inner);
+  for (int64_t i = 0; i < D0; i++)
+    for (int64_t j = 0; j < D1; j++)
+      for (int64_t k = 0; k < 3; k++)
+        for (int64_t c = 0; c < inner; c++) {
+          int64_t o = ((i * D1 + j) * 3 + k) * inner + c, s = ((i * D1 + j) * D2 + k + 2) * inner + c;
+          expect("copy slice", D0 * D1 * 3, inner, o, y[o], x[s], 0);
+        }
+  free(x), free(y);
+}
+
+/* Each op, with b of the same count and with one element, exactly as IEEE single. */
+static void check_binary(int64_t count) {
+  float *a = malloc(sizeof(float) * (size_t)count), *b = malloc(sizeof(float) * (size_t)count);
+  float *y = malloc(sizeof(float) * (size_t)count);
+  for (int64_t i = 0; i < count; i++) a[i] = rnd(4.0f), b[i] = rnd(4.0f) + 5.0f;
+  for (int op = TDM_ROWS_ADD; op <= TDM_ROWS_DIV; op++)
+    for (int one = 0; one < 2; one++) {
+      tdm_rows_binary_f32(a, b, y, count, one ? 1 : count, op);
+      for (int64_t i = 0; i < count; i++) {
+        float bi = b[one ? 0 : i];
+        volatile float want = op == TDM_ROWS_ADD ? a[i] + bi : op == TDM_ROWS_SUB ? a[i] - bi
+                              : op == TDM_ROWS_MUL ? a[i] * bi : a[i] / bi;
+        expect("binary", op, count, i, y[i], want, 0);
+      }
+    }
+  free(a), free(b), free(y);
+}
+
 static void check_edges(void) {
   float x[6] = {1.0f, NAN, 2.0f, 0.5f, -1.0f, 3.0f}, y[6];
   tdm_rows_softmax_f32(x, y, 2, 3); /* row 0 holds a NaN, row 1 does not */
@@ -111,6 +157,10 @@ int main(void) {
       check_swish(counts[c], 1.0f);
       check_swish(counts[c], 1.702f);
     }
+    static const int64_t inners[] = {1, 16, 37};
+    for (size_t c = 0; c < sizeof inners / sizeof inners[0]; c++) check_copy(inners[c]);
+    static const int64_t bcounts[] = {1, 17, 4096, 9000};
+    for (size_t c = 0; c < sizeof bcounts / sizeof bcounts[0]; c++) check_binary(bcounts[c]);
     check_edges();
   }
   if (failures) {
