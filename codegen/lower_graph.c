@@ -543,14 +543,20 @@ static int same_shape(const tdm_shape *a, const tdm_shape *b) {
 }
 
 /* Whether an add, sub, mul or div runs as tdm_rows_binary_f32: f32, the first operand
- * of the result's shape, the second too or a single element. */
+ * of the result's shape, the second's dims (leading 1s aside) the result's trailing
+ * dims, or a single element. */
 static int row_binary(tdm_op_kind kind, const tdm_type *types, int n, const tdm_type *t) {
   if ((kind != TDM_OP_ADD && kind != TDM_OP_SUB && kind != TDM_OP_MUL && kind != TDM_OP_DIV) || n != 2) return 0;
   if (types[0].dtype != TANDEM_DTYPE_F32 || types[1].dtype != TANDEM_DTYPE_F32 || t->dtype != TANDEM_DTYPE_F32)
     return 0;
-  int64_t bn = 1;
-  for (int d = 0; d < types[1].shape.rank; d++) bn *= types[1].shape.dim[d];
-  return same_shape(&types[0].shape, &t->shape) && (same_shape(&types[1].shape, &t->shape) || bn == 1);
+  if (!same_shape(&types[0].shape, &t->shape)) return 0;
+  const tdm_shape *b = &types[1].shape, *y = &t->shape;
+  int lead = 0; /* b's leading 1s */
+  while (lead < b->rank && b->dim[lead] == 1) lead++;
+  if (b->rank - lead > y->rank) return 0;
+  for (int d = lead; d < b->rank; d++)
+    if (b->dim[d] != y->dim[y->rank - (b->rank - d)]) return 0;
+  return 1;
 }
 
 /* A row-wise, data-movement or element-wise op by its kernel (codegen/kernels/rows.h),
@@ -615,8 +621,8 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   int pack = 0, kb = kind == TDM_OP_MATMUL ? ptrmap_get(&lw->consts, mlirOperationGetOperand(op, 1).ptr) : -1;
   if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
     return lower_bmm_call(lw, op, types, t);
-  const char *rows_helper;
-  TDM_TRY(rows_kernel(lw, kind, &a, types, n, t, &rows_helper));
+  const char *rows_helper = NULL;
+  if (!lw->s->gemm_mlir) TDM_TRY(rows_kernel(lw, kind, &a, types, n, t, &rows_helper));
   if (rows_helper) return lower_buffer_call(lw, op, n, types, t, rows_helper);
   if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
     wref b, packed;

@@ -150,8 +150,18 @@ void tdm_rows_copy_f32(const float *x, float *y, int64_t d0, int64_t d1, int64_t
 typedef struct {
   const float *a, *b;
   float *y;
-  int64_t count, bcast, op;
+  int64_t count, b_count, op;
 } binary_job;
+
+/* b's 16 elements for y's [i, i + 16): b repeats every b_count elements. */
+INLINE f32x16 load_b(const binary_job *j, int64_t i, int64_t end) {
+  if (j->b_count == 1) return (f32x16){} + j->b[0];
+  int64_t at = i % j->b_count;
+  if (at + 16 <= j->b_count && i + 16 <= end) return load_f32(j->b + at);
+  f32x16 v = (f32x16){} + 1.0f;
+  for (int64_t k = i; k < end && k < i + 16; k++) v[k - i] = j->b[k % j->b_count];
+  return v;
+}
 
 INLINE f32x16 apply(int64_t op, f32x16 a, f32x16 b) {
   switch (op) {
@@ -167,13 +177,12 @@ static void binary_task(void *ctx, int64_t begin, int64_t end) {
   for (int64_t c = begin; c < end; c++) {
     int64_t i1 = (c + 1) * BINARY_CHUNK < j->count ? (c + 1) * BINARY_CHUNK : j->count;
     for (int64_t i = c * BINARY_CHUNK; i < i1; i += 16) {
-      f32x16 b = j->bcast ? (f32x16){} + j->b[0] : load_part(j->b, i, i1, 1.0f);
-      store_part(j->y, i, i1, apply(j->op, load_part(j->a, i, i1, 1.0f), b));
+      store_part(j->y, i, i1, apply(j->op, load_part(j->a, i, i1, 1.0f), load_b(j, i, i1)));
     }
   }
 }
 
 void tdm_rows_binary_f32(const float *a, const float *b, float *y, int64_t count, int64_t b_count, int64_t op) {
-  binary_job j = {a, b, y, count, b_count == 1 && count != 1, op};
+  binary_job j = {a, b, y, count, b_count, op};
   parallel(binary_task, &j, (count + BINARY_CHUNK - 1) / BINARY_CHUNK, count);
 }

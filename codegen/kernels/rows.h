@@ -30,9 +30,10 @@ void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float e
 void tdm_rows_copy_f32(const float *x, float *y, int64_t d0, int64_t d1, int64_t d2, int64_t s0, int64_t s1,
                        int64_t s2, int64_t base, int64_t inner);
 
-/* y = a OP b element by element over count elements, b either count elements too or
- * one (broadcast); OP: TDM_ROWS_ADD, _SUB, _MUL, _DIV (IEEE single, as the generated
- * code computes them). */
+/* y = a OP b element by element over count elements, b repeated every b_count
+ * elements (b_count divides count: b is y's trailing dims, broadcast over the
+ * leading ones, or one element); OP: TDM_ROWS_ADD, _SUB, _MUL, _DIV (IEEE single, as
+ * the generated code computes them). */
 enum { TDM_ROWS_ADD, TDM_ROWS_SUB, TDM_ROWS_MUL, TDM_ROWS_DIV };
 void tdm_rows_binary_f32(const float *a, const float *b, float *y, int64_t count, int64_t b_count, int64_t op);
 

@@ -105,16 +105,18 @@ static void check_copy(int64_t inner) {
   free(x), free(y);
 }
 
-/* Each op, with b of the same count and with one element, exactly as IEEE single. */
-static void check_binary(int64_t count) {
+/* Each op, with b of the same count, of one element, and repeating every bc
+ * elements (bc divides count), exactly as IEEE single. */
+static void check_binary(int64_t count, int64_t bc) {
   float *a = malloc(sizeof(float) * (size_t)count), *b = malloc(sizeof(float) * (size_t)count);
   float *y = malloc(sizeof(float) * (size_t)count);
   for (int64_t i = 0; i < count; i++) a[i] = rnd(4.0f), b[i] = rnd(4.0f) + 5.0f;
   for (int op = TDM_ROWS_ADD; op <= TDM_ROWS_DIV; op++)
-    for (int one = 0; one < 2; one++) {
-      tdm_rows_binary_f32(a, b, y, count, one ? 1 : count, op);
+    for (int form = 0; form < 3; form++) {
+      int64_t b_count = form == 0 ? count : form == 1 ? 1 : bc;
+      tdm_rows_binary_f32(a, b, y, count, b_count, op);
       for (int64_t i = 0; i < count; i++) {
-        float bi = b[one ? 0 : i];
+        float bi = b[i % b_count];
         volatile float want = op == TDM_ROWS_ADD ? a[i] + bi : op == TDM_ROWS_SUB ? a[i] - bi
                               : op == TDM_ROWS_MUL ? a[i] * bi : a[i] / bi;
         expect("binary", op, count, i, y[i], want, 0);
@@ -159,8 +161,8 @@ int main(void) {
     }
     static const int64_t inners[] = {1, 16, 37};
     for (size_t c = 0; c < sizeof inners / sizeof inners[0]; c++) check_copy(inners[c]);
-    static const int64_t bcounts[] = {1, 17, 4096, 9000};
-    for (size_t c = 0; c < sizeof bcounts / sizeof bcounts[0]; c++) check_binary(bcounts[c]);
+    static const int64_t bcounts[][2] = {{1, 1}, {17, 17}, {4096, 64}, {9000, 45}, {5 * 4099, 4099}};
+    for (size_t c = 0; c < sizeof bcounts / sizeof bcounts[0]; c++) check_binary(bcounts[c][0], bcounts[c][1]);
     check_edges();
   }
   if (failures) {
