@@ -430,13 +430,13 @@ static int activation_gemm(const tdm_attrs *a, const tdm_type *types, const tdm_
   return x->dim[r - 2] == y->dim[r - 2] && w->dim[r - 1] == y->dim[r - 1] && x->dim[r - 1] == w->dim[r - 2];
 }
 
-/* An op by a kernel helper on memrefs: its n operands as buffers (%b<i>_<id>), a new
- * output buffer, which becomes the result. */
-static tdm_status lower_buffer_call(lowering *lw, MlirOperation op, int n, const tdm_type *types, const tdm_type *t,
-                                    const char *helper) {
+/* An op by a kernel helper on memrefs: n inputs (the op's first operands, or `ins`) as
+ * buffers (%b<i>_<id>), a new output buffer, which becomes the op's result. */
+static tdm_status lower_buffer_call(lowering *lw, MlirOperation op, int n, const MlirValue *ins, const tdm_type *types,
+                                    const tdm_type *t, const char *helper) {
   int ids[2], id;
   for (int i = 0; i < n; i++) {
-    MlirValue v = mlirOperationGetOperand(op, i);
+    MlirValue v = ins ? ins[i] : mlirOperationGetOperand(op, i);
     TDM_TRY(materialize(lw, v));
     ids[i] = value_name(lw, v);
     if (ids[i] < 0) return TDM_INTERNAL("operand %d has no lowered value", i);
@@ -466,7 +466,7 @@ static tdm_status lower_buffer_call(lowering *lw, MlirOperation op, int n, const
 static tdm_status lower_bmm_call(lowering *lw, MlirOperation op, const tdm_type *types, const tdm_type *t) {
   const char *helper;
   TDM_TRY(lw_bmm_f32_helper(&lw->helpers, &types[0], &types[1], t, &helper));
-  return lower_buffer_call(lw, op, 2, types, t, helper);
+  return lower_buffer_call(lw, op, 2, NULL, types, t, helper);
 }
 
 /* A weight as its kernel reads it, and its size: a q8_0, q4_0 or q4_1 matrix [N, K]
@@ -559,6 +559,48 @@ static int row_binary(tdm_op_kind kind, const tdm_type *types, int n, const tdm_
   return 1;
 }
 
+/* The mul that is the only use of swish `op`'s result, by an f32 operand of the same
+ * shape (SwiGLU's gate times up): then the two run as one kernel, at the mul. */
+static MlirOperation swiglu_mul(MlirOperation op) {
+  MlirValue r = mlirOperationGetResult(op, 0);
+  MlirOpOperand u = mlirValueGetFirstUse(r);
+  if (mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u))) return (MlirOperation){NULL};
+  MlirOperation mul = mlirOpOperandGetOwner(u);
+  if (tdm_op_kind_of(mul) != TDM_OP_MUL) return (MlirOperation){NULL};
+  tdm_type a, b, y;
+  if (tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(mul, 0)), &a) ||
+      tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(mul, 1)), &b) ||
+      tdm_type_from_mlir(mlirValueGetType(mlirOperationGetResult(mul, 0)), &y))
+    return (MlirOperation){NULL};
+  int ok = a.dtype == TANDEM_DTYPE_F32 && b.dtype == TANDEM_DTYPE_F32 && y.dtype == TANDEM_DTYPE_F32 &&
+           same_shape(&a.shape, &y.shape) && same_shape(&b.shape, &y.shape) &&
+           !mlirValueEqual(mlirOperationGetOperand(mul, 0), mlirOperationGetOperand(mul, 1));
+  return ok ? mul : (MlirOperation){NULL};
+}
+
+/* mul(swish(g), u) or mul(u, swish(g)) whose swish was left for it: by one kernel. */
+static tdm_status lower_swiglu(lowering *lw, MlirOperation mul, const tdm_type *t, int *done) {
+  *done = 0;
+  for (int k = 0; k < 2; k++) {
+    MlirValue v = mlirOperationGetOperand(mul, k);
+    if (!mlirValueIsAOpResult(v)) continue;
+    MlirOperation sw = mlirOpResultGetOwner(v);
+    if (tdm_op_kind_of(sw) != TDM_OP_SWISH || !mlirOperationEqual(swiglu_mul(sw), mul)) continue;
+    tdm_type types[2];
+    TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(sw, 0)), &types[0]));
+    if (types[0].dtype != TANDEM_DTYPE_F32 || mlirOperationGetNumOperands(sw) != 1) continue;
+    types[1] = *t;
+    tdm_attrs a;
+    TDM_TRY(tdm_attrs_from_op(sw, TDM_OP_SWISH, &a));
+    const char *helper;
+    TDM_TRY(lw_rows_swiglu_helper(&lw->helpers, a.beta, t, &helper));
+    MlirValue ins[2] = {mlirOperationGetOperand(sw, 0), mlirOperationGetOperand(mul, 1 - k)};
+    *done = 1;
+    return lower_buffer_call(lw, mul, 2, ins, types, t, helper);
+  }
+  return NULL;
+}
+
 /* A row-wise, data-movement or element-wise op by its kernel (codegen/kernels/rows.h),
  * or NULL in *helper when none takes it. */
 static tdm_status rows_kernel(lowering *lw, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types, int n,
@@ -622,8 +664,16 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
     return lower_bmm_call(lw, op, types, t);
   const char *rows_helper = NULL;
+  if (!lw->s->gemm_mlir && kind == TDM_OP_SWISH && types[0].dtype == TANDEM_DTYPE_F32 && n == 1 &&
+      !mlirOperationIsNull(swiglu_mul(op)))
+    return NULL; /* lowered with its mul (lower_swiglu) */
+  if (!lw->s->gemm_mlir && kind == TDM_OP_MUL) {
+    int done;
+    TDM_TRY(lower_swiglu(lw, op, t, &done));
+    if (done) return NULL;
+  }
   if (!lw->s->gemm_mlir) TDM_TRY(rows_kernel(lw, kind, &a, types, n, t, &rows_helper));
-  if (rows_helper) return lower_buffer_call(lw, op, n, types, t, rows_helper);
+  if (rows_helper) return lower_buffer_call(lw, op, n, NULL, types, t, rows_helper);
   if (kb >= 0 && !lw->s->gemm_mlir && dense_gemm(&a, types, t)) {
     wref b, packed;
     TDM_TRY(dense(lw, kb, &b));

@@ -67,7 +67,7 @@ static void begin3(strbuf *b, const char *n0, const char *t0, const char *n1, co
 #define ATTENTION_BIT (2 * NENC)
 #define GEMM_F32_BIT (ATTENTION_BIT + 2)
 #define BMM_F32_BIT (ATTENTION_BIT + 3)
-#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn, copy, binary */
+#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn, copy, binary, swiglu */
 
 /* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
 static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
@@ -131,7 +131,7 @@ static void f32_const(strbuf *b, const char *name, double v) {
   sb_printf(b, "    %%%s = arith.constant 0x%08X : f32\n", name, bits);
 }
 
-static const char *const row_kernels[5] = {"softmax", "swish", "mvn", "copy", "binary"};
+static const char *const row_kernels[6] = {"softmax", "swish", "mvn", "copy", "binary", "swiglu"};
 
 tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
                           const char **out_name) {
@@ -210,6 +210,22 @@ tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_typ
   return finish(hs, "binary", &b, out_name);
 }
 
+tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *y, const char **out_name) {
+  int64_t count = 1;
+  for (int d = 0; d < y->shape.rank; d++) count *= y->shape.dim[d];
+  char ty[256];
+  memref_text(y, ty, sizeof ty);
+  strbuf b;
+  sb_init(&b);
+  begin3(&b, "g", ty, "u", ty, "y", ty);
+  sb_printf(&b, "    %%c = arith.constant %lld : i64\n", (long long)count);
+  f32_const(&b, "beta", beta);
+  sb_puts(&b, "    func.call @tdm_rows_swiglu_f32(%gp, %up, %yp, %c, %beta) : "
+              "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, f32) -> ()\n    return\n  }");
+  hs->kernels_used |= 1u << (ROWS_BIT + 5);
+  return finish(hs, "swiglu", &b, out_name);
+}
+
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
                              const tdm_type *out, const char **out_name) {
   int e = encoding_index(enc);
@@ -286,9 +302,10 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
   if (hs->kernels_used & (1u << BMM_F32_BIT))
     sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
-  static const char *const row_args[5] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
-                                          "i64, i64, i64, i64, i64, i64, i64, i64", "!llvm.ptr, i64, i64, i64"};
-  for (int k = 0; k < 5; k++)
+  static const char *const row_args[6] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
+                                          "i64, i64, i64, i64, i64, i64, i64, i64", "!llvm.ptr, i64, i64, i64",
+                                          "!llvm.ptr, i64, f32"};
+  for (int k = 0; k < 6; k++)
     if (hs->kernels_used & (1u << (ROWS_BIT + k)))
       sb_printf(out, "  func.func private @tdm_rows_%s_f32(!llvm.ptr, !llvm.ptr, %s)\n", row_kernels[k], row_args[k]);
 }

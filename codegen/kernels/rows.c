@@ -30,6 +30,7 @@ typedef struct {
   int64_t n;
   float eps, beta;
   int64_t flags;
+  const float *u; /* swiglu's second operand */
 } rows_job;
 
 static void softmax_task(void *ctx, int64_t begin, int64_t end) {
@@ -60,7 +61,7 @@ static void softmax_task(void *ctx, int64_t begin, int64_t end) {
 }
 
 void tdm_rows_softmax_f32(const float *x, float *y, int64_t rows, int64_t n) {
-  rows_job j = {x, y, n, 0, 0, 0};
+  rows_job j = {x, y, n, 0, 0, 0, 0};
   parallel(softmax_task, &j, rows, rows * ROW_COST(n));
 }
 
@@ -92,7 +93,7 @@ static void mvn_task(void *ctx, int64_t begin, int64_t end) {
 }
 
 void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags) {
-  rows_job j = {x, y, n, eps, 0, flags};
+  rows_job j = {x, y, n, eps, 0, flags, 0};
   parallel(mvn_task, &j, rows, rows * ROW_COST(n));
 }
 
@@ -110,13 +111,19 @@ static void swish_task(void *ctx, int64_t begin, int64_t end) {
        * infinite v, as v / (1 + inf) */
       i32x16 big = t > 88.0f;
       f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
-      store_part(j->y, i, i1, (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big)));
+      q = (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big));
+      store_part(j->y, i, i1, j->u ? q * load_part(j->u, i, i1, 0.0f) : q);
     }
   }
 }
 
 void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta) {
-  rows_job j = {x, y, count, 0, beta, 0};
+  rows_job j = {x, y, count, 0, beta, 0, 0};
+  parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
+}
+
+void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t count, float beta) {
+  rows_job j = {g, y, count, 0, beta, 0, u};
   parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
 }
 

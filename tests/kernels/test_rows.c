@@ -2,7 +2,7 @@
  * against double-precision references: softmax and MVN (both eps modes, and without
  * variance) over rows of lengths around the 16-lane vectors (1, 5, 16, 17, 128, 300),
  * swish with two betas over counts around its chunks of 4096, on one thread and on
- * three; row copies (a transpose and a slice) and element-wise arithmetic, exactly;
+ * three; swish then mul fused (SwiGLU) against the two kernels, bit for bit; row copies (a transpose and a slice) and element-wise arithmetic, exactly;
  * and the edges: a NaN in a softmax row makes the row NaN, swish far past exp's
  * range gives +-0 (NaN for -inf), +inf stays +inf. Exit status 0 when all pass. */
 #include <math.h>
@@ -125,6 +125,26 @@ static void check_binary(int64_t count, int64_t bc) {
   free(a), free(b), free(y);
 }
 
+/* swiglu gives what swish and then a mul give, bit for bit. */
+static void check_swiglu(int64_t count, float beta) {
+  float *g = malloc(sizeof(float) * (size_t)count), *u = malloc(sizeof(float) * (size_t)count);
+  float *s = malloc(sizeof(float) * (size_t)count), *want = malloc(sizeof(float) * (size_t)count);
+  float *y = malloc(sizeof(float) * (size_t)count);
+  for (int64_t i = 0; i < count; i++) g[i] = rnd(12.0f), u[i] = rnd(3.0f);
+  g[0] = -INFINITY;
+  tdm_rows_swish_f32(g, s, count, beta);
+  tdm_rows_binary_f32(s, u, want, count, count, TDM_ROWS_MUL);
+  tdm_rows_swiglu_f32(g, u, y, count, beta);
+  for (int64_t i = 0; i < count; i++) {
+    checks++;
+    int same = isnan(want[i]) ? isnan(y[i]) : memcmp(&want[i], &y[i], 4) == 0;
+    if (!same && failures++ < 10)
+      fprintf(stderr, "FAIL swiglu count %lld element %lld: %.9g, expected %.9g\n", (long long)count, (long long)i, y[i],
+              want[i]);
+  }
+  free(g), free(u), free(s), free(want), free(y);
+}
+
 static void check_edges(void) {
   float x[6] = {1.0f, NAN, 2.0f, 0.5f, -1.0f, 3.0f}, y[6];
   tdm_rows_softmax_f32(x, y, 2, 3); /* row 0 holds a NaN, row 1 does not */
@@ -158,6 +178,7 @@ int main(void) {
     for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
       check_swish(counts[c], 1.0f);
       check_swish(counts[c], 1.702f);
+      check_swiglu(counts[c], 1.0f);
     }
     static const int64_t inners[] = {1, 16, 37};
     for (size_t c = 0; c < sizeof inners / sizeof inners[0]; c++) check_copy(inners[c]);
