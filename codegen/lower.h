@@ -89,8 +89,11 @@ tdm_status lw_rows_copy_helper(lw_helpers *hs, const tdm_type *x, const tdm_type
  * mul or div, B of Y's shape or a single element. */
 tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_type *a, const tdm_type *b,
                                  const tdm_type *y, const char **out_name);
-/* (g, u, y: memrefs of Y) by tdm_rows_swiglu_f32: y = swish(g, beta) * u. */
-tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *y, const char **out_name);
+/* (g: memref of G, u: memref of U, y: memref of Y) by tdm_rows_swiglu_f32: y =
+ * swish(g, beta) * u, row r of g at off[0] + r * stride[0] in G (u likewise), rows of
+ * Y's last dim. */
+tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *g, const tdm_type *u, const tdm_type *y,
+                                 const int64_t off[2], const int64_t stride[2], const char **out_name);
 /* Declarations of the kernels the helpers call. */
 void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out);
 

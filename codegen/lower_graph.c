@@ -562,6 +562,10 @@ static int row_binary(tdm_op_kind kind, const tdm_type *types, int n, const tdm_
 /* The mul that is the only use of swish `op`'s result, by an f32 operand of the same
  * shape (SwiGLU's gate times up): then the two run as one kernel, at the mul. */
 static MlirOperation swiglu_mul(MlirOperation op) {
+  tdm_type g;
+  if (mlirOperationGetNumOperands(op) != 1 ||
+      tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(op, 0)), &g) || g.dtype != TANDEM_DTYPE_F32)
+    return (MlirOperation){NULL};
   MlirValue r = mlirOperationGetResult(op, 0);
   MlirOpOperand u = mlirValueGetFirstUse(r);
   if (mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u))) return (MlirOperation){NULL};
@@ -578,27 +582,75 @@ static MlirOperation swiglu_mul(MlirOperation op) {
   return ok ? mul : (MlirOperation){NULL};
 }
 
-/* mul(swish(g), u) or mul(u, swish(g)) whose swish was left for it: by one kernel. */
-static tdm_status lower_swiglu(lowering *lw, MlirOperation mul, const tdm_type *t, int *done) {
-  *done = 0;
-  for (int k = 0; k < 2; k++) {
-    MlirValue v = mlirOperationGetOperand(mul, k);
+/* The swish of a SwiGLU whose mul is `mul`, or NULL. */
+static MlirOperation swiglu_swish(MlirOperation mul, int *k) {
+  for (*k = 0; *k < 2; ++*k) {
+    MlirValue v = mlirOperationGetOperand(mul, *k);
     if (!mlirValueIsAOpResult(v)) continue;
     MlirOperation sw = mlirOpResultGetOwner(v);
-    if (tdm_op_kind_of(sw) != TDM_OP_SWISH || !mlirOperationEqual(swiglu_mul(sw), mul)) continue;
-    tdm_type types[2];
-    TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(sw, 0)), &types[0]));
-    if (types[0].dtype != TANDEM_DTYPE_F32 || mlirOperationGetNumOperands(sw) != 1) continue;
-    types[1] = *t;
-    tdm_attrs a;
-    TDM_TRY(tdm_attrs_from_op(sw, TDM_OP_SWISH, &a));
-    const char *helper;
-    TDM_TRY(lw_rows_swiglu_helper(&lw->helpers, a.beta, t, &helper));
-    MlirValue ins[2] = {mlirOperationGetOperand(sw, 0), mlirOperationGetOperand(mul, 1 - k)};
-    *done = 1;
-    return lower_buffer_call(lw, mul, 2, ins, types, t, helper);
+    if (tdm_op_kind_of(sw) == TDM_OP_SWISH && mlirOperationEqual(swiglu_mul(sw), mul)) return sw;
   }
-  return NULL;
+  return (MlirOperation){NULL};
+}
+
+/* Whether v is a slice along the last axis of an f32 tensor with no other use than
+ * `user`: then SwiGLU reads it in place, rows `*stride` floats apart from `*off`. */
+static int strided_slice(MlirValue v, MlirOperation user, MlirValue *src, int64_t *off, int64_t *stride) {
+  if (!mlirValueIsAOpResult(v)) return 0;
+  MlirOperation sl = mlirOpResultGetOwner(v);
+  MlirOpOperand u = mlirValueGetFirstUse(v);
+  if (tdm_op_kind_of(sl) != TDM_OP_SLICE || mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u)) ||
+      !mlirOperationEqual(mlirOpOperandGetOwner(u), user))
+    return 0;
+  tdm_attrs a;
+  tdm_type x;
+  if (tdm_attrs_from_op(sl, TDM_OP_SLICE, &a) ||
+      tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(sl, 0)), &x) || x.dtype != TANDEM_DTYPE_F32 ||
+      x.shape.rank < 1 || a.axis != x.shape.rank - 1)
+    return 0;
+  *src = mlirOperationGetOperand(sl, 0);
+  *off = a.start;
+  *stride = x.shape.dim[x.shape.rank - 1];
+  return 1;
+}
+
+/* Whether slice `op` is read in place by a SwiGLU kernel (lower_swiglu). */
+static int swiglu_slice(MlirOperation op) {
+  MlirValue r = mlirOperationGetResult(op, 0), src;
+  MlirOpOperand u = mlirValueGetFirstUse(r);
+  if (mlirOpOperandIsNull(u)) return 0;
+  MlirOperation user = mlirOpOperandGetOwner(u), mul = user;
+  int64_t off, stride;
+  if (!strided_slice(r, user, &src, &off, &stride)) return 0;
+  if (tdm_op_kind_of(user) == TDM_OP_SWISH) return !mlirOperationIsNull(swiglu_mul(user));
+  int k;
+  return tdm_op_kind_of(mul) == TDM_OP_MUL && !mlirOperationIsNull(swiglu_swish(mul, &k)) &&
+         mlirValueEqual(mlirOperationGetOperand(mul, 1 - k), r);
+}
+
+/* mul(swish(g), u) or mul(u, swish(g)) whose swish was left for it: by one kernel,
+ * which reads g and u in place where they are slices of the last axis (a fused
+ * gate-and-up GEMM's two halves). */
+static tdm_status lower_swiglu(lowering *lw, MlirOperation mul, const tdm_type *t, int *done) {
+  int k;
+  MlirOperation sw = swiglu_swish(mul, &k);
+  *done = 0;
+  if (mlirOperationIsNull(sw)) return NULL;
+  int64_t n = t->shape.rank ? t->shape.dim[t->shape.rank - 1] : 1, off[2] = {0, 0}, stride[2] = {n, n};
+  MlirValue ins[2] = {mlirOperationGetOperand(sw, 0), mlirOperationGetOperand(mul, 1 - k)};
+  MlirOperation users[2] = {sw, mul};
+  tdm_type types[2];
+  for (int i = 0; i < 2; i++) {
+    MlirValue src;
+    if (strided_slice(ins[i], users[i], &src, &off[i], &stride[i])) ins[i] = src;
+    TDM_TRY(tdm_type_from_mlir(mlirValueGetType(ins[i]), &types[i]));
+  }
+  tdm_attrs a;
+  TDM_TRY(tdm_attrs_from_op(sw, TDM_OP_SWISH, &a));
+  const char *helper;
+  TDM_TRY(lw_rows_swiglu_helper(&lw->helpers, a.beta, &types[0], &types[1], t, off, stride, &helper));
+  *done = 1;
+  return lower_buffer_call(lw, mul, 2, ins, types, t, helper);
 }
 
 /* A row-wise, data-movement or element-wise op by its kernel (codegen/kernels/rows.h),
@@ -664,9 +716,9 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   if (kind == TDM_OP_MATMUL && kb < 0 && !lw->s->gemm_mlir && activation_gemm(&a, types, t))
     return lower_bmm_call(lw, op, types, t);
   const char *rows_helper = NULL;
-  if (!lw->s->gemm_mlir && kind == TDM_OP_SWISH && types[0].dtype == TANDEM_DTYPE_F32 && n == 1 &&
-      !mlirOperationIsNull(swiglu_mul(op)))
-    return NULL; /* lowered with its mul (lower_swiglu) */
+  if (!lw->s->gemm_mlir && ((kind == TDM_OP_SWISH && !mlirOperationIsNull(swiglu_mul(op))) ||
+                            (kind == TDM_OP_SLICE && swiglu_slice(op))))
+    return NULL; /* lowered with its SwiGLU's mul (lower_swiglu) */
   if (!lw->s->gemm_mlir && kind == TDM_OP_MUL) {
     int done;
     TDM_TRY(lower_swiglu(lw, op, t, &done));

@@ -210,18 +210,22 @@ tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_typ
   return finish(hs, "binary", &b, out_name);
 }
 
-tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *y, const char **out_name) {
-  int64_t count = 1;
+tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *g, const tdm_type *u, const tdm_type *y,
+                                 const int64_t off[2], const int64_t stride[2], const char **out_name) {
+  int64_t count = 1, n = y->shape.rank ? y->shape.dim[y->shape.rank - 1] : 1;
   for (int d = 0; d < y->shape.rank; d++) count *= y->shape.dim[d];
-  char ty[256];
+  char tg[256], tu[256], ty[256];
+  memref_text(g, tg, sizeof tg);
+  memref_text(u, tu, sizeof tu);
   memref_text(y, ty, sizeof ty);
   strbuf b;
   sb_init(&b);
-  begin3(&b, "g", ty, "u", ty, "y", ty);
-  sb_printf(&b, "    %%c = arith.constant %lld : i64\n", (long long)count);
+  begin3(&b, "g", tg, "u", tu, "y", ty);
+  int64_t v[6] = {n ? count / n : 0, n, off[0], stride[0], off[1], stride[1]};
+  for (int i = 0; i < 6; i++) sb_printf(&b, "    %%a%d = arith.constant %lld : i64\n", i, (long long)v[i]);
   f32_const(&b, "beta", beta);
-  sb_puts(&b, "    func.call @tdm_rows_swiglu_f32(%gp, %up, %yp, %c, %beta) : "
-              "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, f32) -> ()\n    return\n  }");
+  sb_puts(&b, "    func.call @tdm_rows_swiglu_f32(%gp, %up, %yp, %a0, %a1, %a2, %a3, %a4, %a5, %beta) : (!llvm.ptr, "
+              "!llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, f32) -> ()\n    return\n  }");
   hs->kernels_used |= 1u << (ROWS_BIT + 5);
   return finish(hs, "swiglu", &b, out_name);
 }
@@ -304,7 +308,7 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
   static const char *const row_args[6] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
                                           "i64, i64, i64, i64, i64, i64, i64, i64", "!llvm.ptr, i64, i64, i64",
-                                          "!llvm.ptr, i64, f32"};
+                                          "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32"};
   for (int k = 0; k < 6; k++)
     if (hs->kernels_used & (1u << (ROWS_BIT + k)))
       sb_printf(out, "  func.func private @tdm_rows_%s_f32(!llvm.ptr, !llvm.ptr, %s)\n", row_kernels[k], row_args[k]);

@@ -30,7 +30,6 @@ typedef struct {
   int64_t n;
   float eps, beta;
   int64_t flags;
-  const float *u; /* swiglu's second operand */
 } rows_job;
 
 static void softmax_task(void *ctx, int64_t begin, int64_t end) {
@@ -61,7 +60,7 @@ static void softmax_task(void *ctx, int64_t begin, int64_t end) {
 }
 
 void tdm_rows_softmax_f32(const float *x, float *y, int64_t rows, int64_t n) {
-  rows_job j = {x, y, n, 0, 0, 0, 0};
+  rows_job j = {x, y, n, 0, 0, 0};
   parallel(softmax_task, &j, rows, rows * ROW_COST(n));
 }
 
@@ -93,7 +92,7 @@ static void mvn_task(void *ctx, int64_t begin, int64_t end) {
 }
 
 void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags) {
-  rows_job j = {x, y, n, eps, 0, flags, 0};
+  rows_job j = {x, y, n, eps, 0, flags};
   parallel(mvn_task, &j, rows, rows * ROW_COST(n));
 }
 
@@ -111,20 +110,43 @@ static void swish_task(void *ctx, int64_t begin, int64_t end) {
        * infinite v, as v / (1 + inf) */
       i32x16 big = t > 88.0f;
       f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
-      q = (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big));
-      store_part(j->y, i, i1, j->u ? q * load_part(j->u, i, i1, 0.0f) : q);
+      store_part(j->y, i, i1, (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big)));
     }
   }
 }
 
 void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta) {
-  rows_job j = {x, y, count, 0, beta, 0, 0};
+  rows_job j = {x, y, count, 0, beta, 0};
   parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
 }
 
-void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t count, float beta) {
-  rows_job j = {g, y, count, 0, beta, 0, u};
-  parallel(swish_task, &j, (count + SWISH_CHUNK - 1) / SWISH_CHUNK, ROW_COST(count));
+typedef struct {
+  const float *g, *u;
+  float *y;
+  int64_t n, g_off, g_stride, u_off, u_stride;
+  float beta;
+} swiglu_job;
+
+static void swiglu_task(void *ctx, int64_t begin, int64_t end) {
+  const swiglu_job *j = ctx;
+  int64_t n = j->n;
+  for (int64_t r = begin; r < end; r++) {
+    const float *g = j->g + j->g_off + r * j->g_stride, *u = j->u + j->u_off + r * j->u_stride;
+    float *y = j->y + r * n;
+    for (int64_t i = 0; i < n; i += 16) {
+      f32x16 v = load_part(g, i, n, 0.0f), t = v * -j->beta;
+      i32x16 big = t > 88.0f; /* as swish_task */
+      f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
+      q = (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big));
+      store_part(y, i, n, q * load_part(u, i, n, 0.0f));
+    }
+  }
+}
+
+void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t rows, int64_t n, int64_t g_off,
+                         int64_t g_stride, int64_t u_off, int64_t u_stride, float beta) {
+  swiglu_job j = {g, u, y, n, g_off, g_stride, u_off, u_stride, beta};
+  parallel(swiglu_task, &j, rows, rows * ROW_COST(n));
 }
 
 /* ---- Data movement and arithmetic ---------------------------------------------------- */

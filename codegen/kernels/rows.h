@@ -16,9 +16,11 @@ void tdm_rows_softmax_f32(const float *x, float *y, int64_t rows, int64_t n);
 
 /* y = x / (1 + exp(-beta x)). */
 void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta);
-/* y = swish(g) * u (SwiGLU's gate by its up projection), as the two ops one after the
- * other would round it, in one pass. */
-void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t count, float beta);
+/* y [rows, n] = swish(g) * u (SwiGLU's gate by its up projection), as the two ops one
+ * after the other would round it, in one pass; row r of g starts at g + g_off + r *
+ * g_stride (u likewise), so that the halves of a fused GEMM's output are read in place. */
+void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t rows, int64_t n, int64_t g_off,
+                         int64_t g_stride, int64_t u_off, int64_t u_stride, float beta);
 
 /* OpenVINO's MVN over each row: c = x - mean; with TDM_MVN_VARIANCE, y = c / den,
  * den = sqrt(var + eps) with TDM_MVN_INSIDE_SQRT, else sqrt(var) + eps, var the mean

@@ -134,7 +134,7 @@ static void check_swiglu(int64_t count, float beta) {
   g[0] = -INFINITY;
   tdm_rows_swish_f32(g, s, count, beta);
   tdm_rows_binary_f32(s, u, want, count, count, TDM_ROWS_MUL);
-  tdm_rows_swiglu_f32(g, u, y, count, beta);
+  tdm_rows_swiglu_f32(g, u, y, 1, count, 0, count, 0, count, beta);
   for (int64_t i = 0; i < count; i++) {
     checks++;
     int same = isnan(want[i]) ? isnan(y[i]) : memcmp(&want[i], &y[i], 4) == 0;
@@ -142,6 +142,22 @@ static void check_swiglu(int64_t count, float beta) {
       fprintf(stderr, "FAIL swiglu count %lld element %lld: %.9g, expected %.9g\n", (long long)count, (long long)i, y[i],
               want[i]);
   }
+  /* the two halves of a [rows, 2n] tensor read in place: rows of g at 0, of u at n */
+  int64_t rows = 3, n = 37;
+  float *f = malloc(sizeof(float) * (size_t)(rows * 2 * n)), *yy = malloc(sizeof(float) * (size_t)(rows * n));
+  for (int64_t i = 0; i < rows * 2 * n; i++) f[i] = rnd(8.0f);
+  tdm_rows_swiglu_f32(f, f, yy, rows, n, 0, 2 * n, n, 2 * n, beta);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < n; c++) {
+      float sw, want1;
+      tdm_rows_swish_f32(&f[r * 2 * n + c], &sw, 1, beta);
+      tdm_rows_binary_f32(&sw, &f[r * 2 * n + n + c], &want1, 1, 1, TDM_ROWS_MUL);
+      checks++;
+      if (memcmp(&want1, &yy[r * n + c], 4) != 0 && failures++ < 10)
+        fprintf(stderr, "FAIL swiglu strided row %lld col %lld: %.9g, expected %.9g\n", (long long)r, (long long)c,
+                yy[r * n + c], want1);
+    }
+  free(f), free(yy);
   free(g), free(u), free(s), free(want), free(y);
 }
 
