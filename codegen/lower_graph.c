@@ -517,8 +517,8 @@ static int row_kernel(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *type
  * tensor of rank 4 or less: then tdm_rows_copy_f32 does it, with these outer dims
  * (padded in front with 1), their source strides, the first element and the row
  * length. */
-static int row_copy(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, const tdm_type *t, int64_t d[3],
-                    int64_t st[3], int64_t *base, int64_t *inner) {
+static int row_copy(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, const int64_t *x_strides, int64_t x_base,
+                    const tdm_type *t, int64_t d[3], int64_t st[3], int64_t *base, int64_t *inner) {
   int r = t->shape.rank;
   if ((kind != TDM_OP_SLICE && kind != TDM_OP_TRANSPOSE) || x->dtype != TANDEM_DTYPE_F32 ||
       t->dtype != TANDEM_DTYPE_F32 || r < 1 || r > 4 || x->shape.rank != r)
@@ -527,8 +527,9 @@ static int row_copy(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, con
   int64_t in_stride[4], src[4];
   in_stride[r - 1] = 1;
   for (int k = r - 2; k >= 0; k--) in_stride[k] = in_stride[k + 1] * x->shape.dim[k + 1];
+  if (x_strides) memcpy(in_stride, x_strides, sizeof in_stride);
   for (int k = 0; k < r; k++) src[k] = kind == TDM_OP_TRANSPOSE ? in_stride[a->perm[k]] : in_stride[k];
-  *base = kind == TDM_OP_SLICE ? a->start * in_stride[a->axis] : 0;
+  *base = x_base + (kind == TDM_OP_SLICE ? a->start * in_stride[a->axis] : 0);
   for (int i = 0; i < 3; i++) d[i] = 1, st[i] = 0;
   for (int k = 0; k + 1 < r; k++) d[4 - r + k] = t->shape.dim[k], st[4 - r + k] = src[k];
   *inner = t->shape.dim[r - 1];
@@ -653,6 +654,63 @@ static tdm_status lower_swiglu(lowering *lw, MlirOperation mul, const tdm_type *
   return lower_buffer_call(lw, mul, 2, ins, types, t, helper);
 }
 
+/* Whether transpose `op` reads a reshape of a slice of the last axis (Q, K or V out of a
+ * fused GEMM's output, split into heads), each used only on that way, such that one
+ * row copy from the slice's source does all three: its source, and the strides and
+ * first element of the transpose's input within it. The reshape must only split the
+ * slice's last axis. */
+static int transpose_of_slice(MlirOperation op, MlirValue *src, tdm_type *src_t, int64_t xs[4], int64_t *xbase) {
+  if (tdm_op_kind_of(op) != TDM_OP_TRANSPOSE) return 0;
+  MlirValue v = mlirOperationGetOperand(op, 0);
+  if (!mlirValueIsAOpResult(v)) return 0;
+  MlirOperation rs = mlirOpResultGetOwner(v);
+  MlirOpOperand u = mlirValueGetFirstUse(v);
+  if (tdm_op_kind_of(rs) != TDM_OP_RESHAPE || mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u)))
+    return 0;
+  MlirValue sv = mlirOperationGetOperand(rs, 0);
+  int64_t off, stride;
+  if (!strided_slice(sv, rs, src, &off, &stride)) return 0;
+  tdm_type x, sl, t;
+  tdm_attrs a;
+  if (tdm_type_from_mlir(mlirValueGetType(v), &x) || tdm_type_from_mlir(mlirValueGetType(sv), &sl) ||
+      tdm_type_from_mlir(mlirValueGetType(*src), src_t) ||
+      tdm_type_from_mlir(mlirValueGetType(mlirOperationGetResult(op, 0)), &t) ||
+      tdm_attrs_from_op(op, TDM_OP_TRANSPOSE, &a))
+    return 0;
+  int rs_rank = sl.shape.rank, xr = x.shape.rank;
+  if (xr < rs_rank || xr > 4) return 0;
+  for (int k = 0; k + 1 < rs_rank; k++)
+    if (x.shape.dim[k] != sl.shape.dim[k]) return 0;
+  /* the source's strides for the slice's leading dims; the split last axis is contiguous */
+  int64_t fs = 1, inner = 1;
+  for (int k = rs_rank - 1; k >= 0; k--) {
+    if (k + 1 < rs_rank) xs[k] = fs;
+    fs *= src_t->shape.dim[k];
+  }
+  for (int k = xr - 1; k >= rs_rank - 1; k--) xs[k] = inner, inner *= x.shape.dim[k];
+  if (inner != sl.shape.dim[rs_rank - 1]) return 0;
+  *xbase = off;
+  int64_t d[3], st[3], base, in;
+  return row_copy(TDM_OP_TRANSPOSE, &a, &x, xs, off, &t, d, st, &base, &in);
+}
+
+/* Whether a slice or reshape is done by the row copy of the transpose after it. */
+static int copied_by_transpose(MlirOperation op) {
+  tdm_op_kind kind = tdm_op_kind_of(op);
+  MlirValue r = mlirOperationGetResult(op, 0), src;
+  for (int hop = 0; hop < 2; hop++) {
+    MlirOpOperand u = mlirValueGetFirstUse(r);
+    if (mlirOpOperandIsNull(u) || !mlirOpOperandIsNull(mlirOpOperandGetNextUse(u))) return 0;
+    MlirOperation user = mlirOpOperandGetOwner(u);
+    tdm_type st;
+    int64_t xs[4], xb;
+    if (transpose_of_slice(user, &src, &st, xs, &xb)) return kind == TDM_OP_RESHAPE || hop == 1;
+    if (kind != TDM_OP_SLICE || hop || tdm_op_kind_of(user) != TDM_OP_RESHAPE) return 0;
+    r = mlirOperationGetResult(user, 0);
+  }
+  return 0;
+}
+
 /* A row-wise, data-movement or element-wise op by its kernel (codegen/kernels/rows.h),
  * or NULL in *helper when none takes it. */
 static tdm_status rows_kernel(lowering *lw, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types, int n,
@@ -660,7 +718,7 @@ static tdm_status rows_kernel(lowering *lw, tdm_op_kind kind, const tdm_attrs *a
   int64_t d[3], st[3], base, inner;
   *helper = NULL;
   if (row_kernel(kind, a, types, n, t)) return lw_rows_helper(&lw->helpers, kind, a, t, helper);
-  if (n == 1 && row_copy(kind, a, &types[0], t, d, st, &base, &inner))
+  if (n == 1 && row_copy(kind, a, &types[0], NULL, 0, t, d, st, &base, &inner))
     return lw_rows_copy_helper(&lw->helpers, &types[0], t, d, st, base, inner, helper);
   if (row_binary(kind, types, n, t)) return lw_rows_binary_helper(&lw->helpers, kind, &types[0], &types[1], t, helper);
   return NULL;
@@ -719,6 +777,21 @@ static tdm_status lower_call(lowering *lw, MlirOperation op, tdm_op_kind kind, c
   if (!lw->s->gemm_mlir && ((kind == TDM_OP_SWISH && !mlirOperationIsNull(swiglu_mul(op))) ||
                             (kind == TDM_OP_SLICE && swiglu_slice(op))))
     return NULL; /* lowered with its SwiGLU's mul (lower_swiglu) */
+  if (!lw->s->gemm_mlir && (kind == TDM_OP_SLICE || kind == TDM_OP_RESHAPE) && copied_by_transpose(op))
+    return NULL; /* copied by the transpose after it, from the slice's source */
+  if (!lw->s->gemm_mlir && kind == TDM_OP_TRANSPOSE) {
+    MlirValue src;
+    tdm_type src_t;
+    int64_t xs[4], xbase, d[3], st[3], base, inner;
+    if (transpose_of_slice(op, &src, &src_t, xs, &xbase)) {
+      tdm_type x;
+      TDM_TRY(tdm_type_from_mlir(mlirValueGetType(mlirOperationGetOperand(op, 0)), &x));
+      row_copy(kind, &a, &x, xs, xbase, t, d, st, &base, &inner);
+      const char *helper;
+      TDM_TRY(lw_rows_copy_helper(&lw->helpers, &src_t, t, d, st, base, inner, &helper));
+      return lower_buffer_call(lw, op, 1, &src, &src_t, t, helper);
+    }
+  }
   if (!lw->s->gemm_mlir && kind == TDM_OP_MUL) {
     int done;
     TDM_TRY(lower_swiglu(lw, op, t, &done));
