@@ -173,6 +173,16 @@ static tdm_status materialize(lowering *lw, MlirValue v) {
   return emit_view(lw, &w, id);
 }
 
+/* The key of a weight derived from w by `recipe` ("RECIPE(file:offset:type)", in *key,
+ * which the caller frees), and the derived buffer already made from it, or -1. */
+static int find_derived_of(lowering *lw, const char *recipe, const wref *w, strbuf *key) {
+  sb_init(key);
+  sb_printf(key, "%s(%d:%llu:", recipe, w->file, (unsigned long long)w->offset);
+  tdm_type_print(&w->type, key);
+  sb_puts(key, ")");
+  return tdm_session_find_derived(lw->s, sb_str(key));
+}
+
 /* B of a matmul packed into [N / w, K, w] column panels, evaluated at compile time
  * and viewed as %v<*out_id>. */
 static tdm_status packed_view(lowering *lw, const wref *b, int w, tdm_type *out_type, int *out_id) {
@@ -180,11 +190,9 @@ static tdm_status packed_view(lowering *lw, const wref *b, int w, tdm_type *out_
   tdm_type split = {b->type.dtype, {3, {K, N / w, w}}};
   *out_type = (tdm_type){b->type.dtype, {3, {N / w, K, w}}};
   strbuf key;
-  sb_init(&key);
-  sb_printf(&key, "pack%d(%d:%llu:", w, b->file, (unsigned long long)b->offset);
-  tdm_type_print(&b->type, &key);
-  sb_puts(&key, ")");
-  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  char recipe[16];
+  snprintf(recipe, sizeof recipe, "pack%d", w);
+  int file = find_derived_of(lw, recipe, b, &key);
   tdm_status st = NULL;
   if (file < 0) {
     const uint8_t *in = lw->s->files[b->file].map.data + b->offset;
@@ -208,11 +216,9 @@ static tdm_status gemm_panels(lowering *lw, const wref *b, wref *out) {
   int64_t K = b->type.shape.dim[0], N = b->type.shape.dim[1], np = (N + P - 1) / P;
   *out = (wref){-1, 0, {TANDEM_DTYPE_F32, {3, {np, K, P}}}, NULL};
   strbuf key;
-  sb_init(&key);
-  sb_printf(&key, "gemm%d(%d:%llu:", P, b->file, (unsigned long long)b->offset);
-  tdm_type_print(&b->type, &key);
-  sb_puts(&key, ")");
-  out->file = tdm_session_find_derived(lw->s, sb_str(&key));
+  char recipe[16];
+  snprintf(recipe, sizeof recipe, "gemm%d", P);
+  out->file = find_derived_of(lw, recipe, b, &key);
   tdm_status st = NULL;
   if (out->file < 0) {
     size_t size = sizeof(float) * (size_t)(np * K * P);
@@ -482,11 +488,7 @@ static tdm_status kernel_form(lowering *lw, const wref *w, wref *out, uint64_t *
   int64_t N = w->type.shape.dim[0], K = w->type.shape.dim[1];
   uint64_t size = qz_x8_bytes(w->enc, N, K);
   strbuf key;
-  sb_init(&key);
-  sb_printf(&key, "%s(%d:%llu:", x8, w->file, (unsigned long long)w->offset);
-  tdm_type_print(&w->type, &key);
-  sb_puts(&key, ")");
-  int file = tdm_session_find_derived(lw->s, sb_str(&key));
+  int file = find_derived_of(lw, x8, w, &key);
   tdm_status st = NULL;
   if (file < 0) {
     st = tdm_session_check_weight(lw->s, w->file, (int64_t)w->offset, (int64_t)*bytes);

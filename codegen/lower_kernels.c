@@ -62,6 +62,37 @@ static void begin3(strbuf *b, const char *n0, const char *t0, const char *n1, co
   pointer_of(b, n2, t2);
 }
 
+/* begin3 for memrefs of these types. */
+static void begin3_of(strbuf *b, const char *n0, const tdm_type *t0, const char *n1, const tdm_type *t1, const char *n2,
+                      const tdm_type *t2) {
+  char a0[256], a1[256], a2[256];
+  memref_text(t0, a0, sizeof a0);
+  memref_text(t1, a1, sizeof a1);
+  memref_text(t2, a2, sizeof a2);
+  begin3(b, n0, a0, n1, a1, n2, a2);
+}
+
+/* The start of a helper (%x: memref of X, %y: memref of Y), their pointers %xp, %yp. */
+static void begin_xy(strbuf *b, const tdm_type *x, const tdm_type *y) {
+  char tx[256], ty[256];
+  memref_text(x, tx, sizeof tx);
+  memref_text(y, ty, sizeof ty);
+  sb_printf(b, "(%%x: %s, %%y: %s) {\n", tx, ty);
+  pointer_of(b, "x", tx);
+  pointer_of(b, "y", ty);
+}
+
+/* i64 constants %a0 .. %a<n-1>. */
+static void i64_args(strbuf *b, const int64_t *v, int n) {
+  for (int i = 0; i < n; i++) sb_printf(b, "    %%a%d = arith.constant %lld : i64\n", i, (long long)v[i]);
+}
+
+static int64_t numel_of(const tdm_type *t) {
+  int64_t n = 1;
+  for (int d = 0; d < t->shape.rank; d++) n *= t->shape.dim[d];
+  return n;
+}
+
 /* kernels_used: bits 0..NENC-1 qmatmul, NENC..2*NENC-1 qgather, then attention f32,
  * f16, the dense f32 GEMM, the batched one, and the row-wise kernels. */
 #define ATTENTION_BIT (2 * NENC)
@@ -107,13 +138,9 @@ tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *
   int r = y->shape.rank;
   int64_t batch = 1, M = y->shape.dim[r - 2], N = y->shape.dim[r - 1], K = a->shape.dim[r - 1];
   for (int d = 0; d + 2 < r; d++) batch *= y->shape.dim[d];
-  char ta[256], tb[256], ty[256];
-  memref_text(a, ta, sizeof ta);
-  memref_text(b, tb, sizeof tb);
-  memref_text(y, ty, sizeof ty);
   strbuf s;
   sb_init(&s);
-  begin3(&s, "a", ta, "b", tb, "y", ty);
+  begin3_of(&s, "a", a, "b", b, "y", y);
   const char *names[4] = {"bt", "m", "n", "k"};
   int64_t vals[4] = {batch, M, N, K};
   for (int i = 0; i < 4; i++) sb_printf(&s, "    %%%s = arith.constant %lld : i64\n", names[i], (long long)vals[i]);
@@ -137,15 +164,10 @@ tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, 
                           const char **out_name) {
   int k = kind == TDM_OP_SOFTMAX ? 0 : kind == TDM_OP_SWISH ? 1 : kind == TDM_OP_MVN ? 2 : -1;
   if (k < 0) return TDM_INTERNAL("no row-wise kernel for this op");
-  int64_t count = 1, n = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;
-  for (int d = 0; d < x->shape.rank; d++) count *= x->shape.dim[d];
-  char tx[256];
-  memref_text(x, tx, sizeof tx);
+  int64_t count = numel_of(x), n = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;
   strbuf b;
   sb_init(&b);
-  sb_printf(&b, "(%%x: %s, %%y: %s) {\n", tx, tx);
-  pointer_of(&b, "x", tx);
-  pointer_of(&b, "y", tx);
+  begin_xy(&b, x, x);
   if (k == 1) {
     sb_printf(&b, "    %%c = arith.constant %lld : i64\n", (long long)count);
     f32_const(&b, "beta", a->beta);
@@ -171,16 +193,11 @@ tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, 
 
 tdm_status lw_rows_copy_helper(lw_helpers *hs, const tdm_type *x, const tdm_type *y, const int64_t d[3],
                                const int64_t st[3], int64_t base, int64_t inner, const char **out_name) {
-  char tx[256], ty[256];
-  memref_text(x, tx, sizeof tx);
-  memref_text(y, ty, sizeof ty);
   strbuf b;
   sb_init(&b);
-  sb_printf(&b, "(%%x: %s, %%y: %s) {\n", tx, ty);
-  pointer_of(&b, "x", tx);
-  pointer_of(&b, "y", ty);
+  begin_xy(&b, x, y);
   int64_t v[8] = {d[0], d[1], d[2], st[0], st[1], st[2], base, inner};
-  for (int i = 0; i < 8; i++) sb_printf(&b, "    %%a%d = arith.constant %lld : i64\n", i, (long long)v[i]);
+  i64_args(&b, v, 8);
   sb_puts(&b, "    func.call @tdm_rows_copy_f32(%xp, %yp, %a0, %a1, %a2, %a3, %a4, %a5, %a6, %a7) : (!llvm.ptr, "
               "!llvm.ptr, i64, i64, i64, i64, i64, i64, i64, i64) -> ()\n    return\n  }");
   hs->kernels_used |= 1u << (ROWS_BIT + 3);
@@ -192,19 +209,12 @@ tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_typ
   int op = kind == TDM_OP_ADD ? TDM_ROWS_ADD : kind == TDM_OP_SUB ? TDM_ROWS_SUB : kind == TDM_OP_MUL ? TDM_ROWS_MUL
          : kind == TDM_OP_DIV ? TDM_ROWS_DIV : -1;
   if (op < 0) return TDM_INTERNAL("no element-wise kernel for this op");
-  int64_t count = 1, bcount = 1;
-  for (int d = 0; d < y->shape.rank; d++) count *= y->shape.dim[d];
-  for (int d = 0; d < bt->shape.rank; d++) bcount *= bt->shape.dim[d];
-  char ta[256], tb[256], ty[256];
-  memref_text(a, ta, sizeof ta);
-  memref_text(bt, tb, sizeof tb);
-  memref_text(y, ty, sizeof ty);
   strbuf b;
   sb_init(&b);
-  begin3(&b, "a", ta, "b", tb, "y", ty);
-  sb_printf(&b, "    %%c = arith.constant %lld : i64\n    %%bc = arith.constant %lld : i64\n"
-                "    %%op = arith.constant %d : i64\n", (long long)count, (long long)bcount, op);
-  sb_puts(&b, "    func.call @tdm_rows_binary_f32(%ap, %bp, %yp, %c, %bc, %op) : "
+  begin3_of(&b, "a", a, "b", bt, "y", y);
+  int64_t v[3] = {numel_of(y), numel_of(bt), op};
+  i64_args(&b, v, 3);
+  sb_puts(&b, "    func.call @tdm_rows_binary_f32(%ap, %bp, %yp, %a0, %a1, %a2) : "
               "(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64) -> ()\n    return\n  }");
   hs->kernels_used |= 1u << (ROWS_BIT + 4);
   return finish(hs, "binary", &b, out_name);
@@ -212,17 +222,12 @@ tdm_status lw_rows_binary_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_typ
 
 tdm_status lw_rows_swiglu_helper(lw_helpers *hs, double beta, const tdm_type *g, const tdm_type *u, const tdm_type *y,
                                  const int64_t off[2], const int64_t stride[2], const char **out_name) {
-  int64_t count = 1, n = y->shape.rank ? y->shape.dim[y->shape.rank - 1] : 1;
-  for (int d = 0; d < y->shape.rank; d++) count *= y->shape.dim[d];
-  char tg[256], tu[256], ty[256];
-  memref_text(g, tg, sizeof tg);
-  memref_text(u, tu, sizeof tu);
-  memref_text(y, ty, sizeof ty);
+  int64_t count = numel_of(y), n = y->shape.rank ? y->shape.dim[y->shape.rank - 1] : 1;
   strbuf b;
   sb_init(&b);
-  begin3(&b, "g", tg, "u", tu, "y", ty);
+  begin3_of(&b, "g", g, "u", u, "y", y);
   int64_t v[6] = {n ? count / n : 0, n, off[0], stride[0], off[1], stride[1]};
-  for (int i = 0; i < 6; i++) sb_printf(&b, "    %%a%d = arith.constant %lld : i64\n", i, (long long)v[i]);
+  i64_args(&b, v, 6);
   f32_const(&b, "beta", beta);
   sb_puts(&b, "    func.call @tdm_rows_swiglu_f32(%gp, %up, %yp, %a0, %a1, %a2, %a3, %a4, %a5, %beta) : (!llvm.ptr, "
               "!llvm.ptr, !llvm.ptr, i64, i64, i64, i64, i64, i64, f32) -> ()\n    return\n  }");

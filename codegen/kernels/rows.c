@@ -96,6 +96,14 @@ void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float e
   parallel(mvn_task, &j, rows, rows * ROW_COST(n));
 }
 
+/* v / (1 + exp(-beta v)); past exp's range (vexp clamps at 88) the quotient is v * 0:
+ * +-0, or NaN for an infinite v, as v / (1 + inf). */
+INLINE f32x16 swish16(f32x16 v, float beta) {
+  f32x16 t = v * -beta, q = v / (1.0f + vexp(t)), z = v * 0.0f;
+  i32x16 big = t > 88.0f;
+  return (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big));
+}
+
 /* Swish by chunks of this many elements. */
 #define SWISH_CHUNK 4096
 
@@ -105,12 +113,7 @@ static void swish_task(void *ctx, int64_t begin, int64_t end) {
   for (int64_t c = begin; c < end; c++) {
     int64_t i1 = (c + 1) * SWISH_CHUNK < count ? (c + 1) * SWISH_CHUNK : count;
     for (int64_t i = c * SWISH_CHUNK; i < i1; i += 16) {
-      f32x16 v = load_part(j->x, i, i1, 0.0f), t = v * -j->beta;
-      /* past exp's range (vexp clamps at 88) the quotient is v * 0: +-0, or NaN for an
-       * infinite v, as v / (1 + inf) */
-      i32x16 big = t > 88.0f;
-      f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
-      store_part(j->y, i, i1, (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big)));
+      store_part(j->y, i, i1, swish16(load_part(j->x, i, i1, 0.0f), j->beta));
     }
   }
 }
@@ -133,13 +136,8 @@ static void swiglu_task(void *ctx, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; r++) {
     const float *g = j->g + j->g_off + r * j->g_stride, *u = j->u + j->u_off + r * j->u_stride;
     float *y = j->y + r * n;
-    for (int64_t i = 0; i < n; i += 16) {
-      f32x16 v = load_part(g, i, n, 0.0f), t = v * -j->beta;
-      i32x16 big = t > 88.0f; /* as swish_task */
-      f32x16 q = v / (1.0f + vexp(t)), z = v * 0.0f;
-      q = (f32x16)(((i32x16)q & ~big) | ((i32x16)z & big));
-      store_part(y, i, n, q * load_part(u, i, n, 0.0f));
-    }
+    for (int64_t i = 0; i < n; i += 16)
+      store_part(y, i, n, swish16(load_part(g, i, n, 0.0f), j->beta) * load_part(u, i, n, 0.0f));
   }
 }
 
