@@ -78,9 +78,10 @@ tdm_status lw_bmm_f32_helper(lw_helpers *hs, const tdm_type *a, const tdm_type *
                              const char **out_name);
 tdm_status lw_qgather_helper(lw_helpers *hs, const char *enc, const tdm_type *ids, uint64_t wbytes, int64_t N,
                              const tdm_type *out, const char **out_name);
-/* (x: memref of X, y: memref of X) by a row-wise kernel (codegen/kernels/rows.h):
- * softmax or MVN over X's last axis, or swish, f32, with the op's attributes. */
-tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
+/* (x: memref of X, y: memref of Y) by a row-wise kernel (codegen/kernels/rows.h):
+ * softmax, MVN, a sum or mean over X's last axis, or swish, f32, with the op's
+ * attributes. */
+tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, const tdm_type *y,
                           const char **out_name);
 /* (x: memref of X, y: memref of Y) by tdm_rows_copy_f32 with these dims and strides. */
 tdm_status lw_rows_copy_helper(lw_helpers *hs, const tdm_type *x, const tdm_type *y, const int64_t d[3],

@@ -505,13 +505,15 @@ static tdm_status kernel_form(lowering *lw, const wref *w, wref *out, uint64_t *
   return NULL;
 }
 
-/* Whether an op runs as a row-wise kernel (codegen/kernels/rows.h): softmax or MVN over
- * the last axis, or swish, f32 in and out. */
+/* Whether an op runs as a row-wise kernel (codegen/kernels/rows.h): softmax, MVN, a sum
+ * or a mean over the last axis, or swish, f32 in and out. */
 static int row_kernel(tdm_op_kind kind, const tdm_attrs *a, const tdm_type *types, int n, const tdm_type *t) {
   int r = t->shape.rank;
   if (n != 1 || types[0].dtype != TANDEM_DTYPE_F32 || t->dtype != TANDEM_DTYPE_F32) return 0;
   if (kind == TDM_OP_SWISH) return 1;
   if (kind == TDM_OP_SOFTMAX) return r >= 1 && a->axis == r - 1;
+  if (kind == TDM_OP_REDUCE_SUM || kind == TDM_OP_REDUCE_MEAN)
+    return types[0].shape.rank >= 1 && a->naxes == 1 && a->axes[0] == types[0].shape.rank - 1;
   return kind == TDM_OP_MVN && r >= 1 && a->naxes == 1 && a->axes[0] == r - 1;
 }
 
@@ -719,7 +721,7 @@ static tdm_status rows_kernel(lowering *lw, tdm_op_kind kind, const tdm_attrs *a
                               const tdm_type *t, const char **helper) {
   int64_t d[3], st[3], base, inner;
   *helper = NULL;
-  if (row_kernel(kind, a, types, n, t)) return lw_rows_helper(&lw->helpers, kind, a, t, helper);
+  if (row_kernel(kind, a, types, n, t)) return lw_rows_helper(&lw->helpers, kind, a, &types[0], t, helper);
   if (n == 1 && row_copy(kind, a, &types[0], NULL, 0, t, d, st, &base, &inner))
     return lw_rows_copy_helper(&lw->helpers, &types[0], t, d, st, base, inner, helper);
   if (row_binary(kind, types, n, t)) return lw_rows_binary_helper(&lw->helpers, kind, &types[0], &types[1], t, helper);

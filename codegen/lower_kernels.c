@@ -98,7 +98,7 @@ static int64_t numel_of(const tdm_type *t) {
 #define ATTENTION_BIT (2 * NENC)
 #define GEMM_F32_BIT (ATTENTION_BIT + 2)
 #define BMM_F32_BIT (ATTENTION_BIT + 3)
-#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn, copy, binary, swiglu */
+#define ROWS_BIT (ATTENTION_BIT + 4) /* softmax, swish, mvn, copy, binary, swiglu, sum */
 
 /* A helper "tdm.WHAT.N" (x, w, y) calling `callee`(x, w, y, M, N, K): y = x . W, x [..., K]. */
 static tdm_status matmul_helper(lw_helpers *hs, const char *what, const char *callee, const tdm_type *x, uint64_t wbytes,
@@ -158,16 +158,17 @@ static void f32_const(strbuf *b, const char *name, double v) {
   sb_printf(b, "    %%%s = arith.constant 0x%08X : f32\n", name, bits);
 }
 
-static const char *const row_kernels[6] = {"softmax", "swish", "mvn", "copy", "binary", "swiglu"};
+static const char *const row_kernels[7] = {"softmax", "swish", "mvn", "copy", "binary", "swiglu", "sum"};
 
-tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x,
+tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, const tdm_type *x, const tdm_type *y,
                           const char **out_name) {
-  int k = kind == TDM_OP_SOFTMAX ? 0 : kind == TDM_OP_SWISH ? 1 : kind == TDM_OP_MVN ? 2 : -1;
+  int k = kind == TDM_OP_SOFTMAX ? 0 : kind == TDM_OP_SWISH ? 1 : kind == TDM_OP_MVN ? 2
+        : kind == TDM_OP_REDUCE_SUM || kind == TDM_OP_REDUCE_MEAN ? 6 : -1;
   if (k < 0) return TDM_INTERNAL("no row-wise kernel for this op");
   int64_t count = numel_of(x), n = x->shape.rank ? x->shape.dim[x->shape.rank - 1] : 1;
   strbuf b;
   sb_init(&b);
-  begin_xy(&b, x, x);
+  begin_xy(&b, x, y);
   if (k == 1) {
     sb_printf(&b, "    %%c = arith.constant %lld : i64\n", (long long)count);
     f32_const(&b, "beta", a->beta);
@@ -177,6 +178,10 @@ tdm_status lw_rows_helper(lw_helpers *hs, tdm_op_kind kind, const tdm_attrs *a, 
               (long long)(n ? count / n : 0), (long long)n);
     if (k == 0) {
       sb_puts(&b, "    func.call @tdm_rows_softmax_f32(%xp, %yp, %r, %n) : (!llvm.ptr, !llvm.ptr, i64, i64) -> ()\n");
+    } else if (k == 6) {
+      f32_const(&b, "scale", kind == TDM_OP_REDUCE_MEAN && n ? 1.0 / (double)n : 1.0);
+      sb_puts(&b, "    func.call @tdm_rows_sum_f32(%xp, %yp, %r, %n, %scale) : "
+                  "(!llvm.ptr, !llvm.ptr, i64, i64, f32) -> ()\n");
     } else {
       int flags = (a->normalize_variance ? TDM_MVN_VARIANCE : 0) |
                   (strcmp(a->eps_mode, "inside_sqrt") == 0 ? TDM_MVN_INSIDE_SQRT : 0);
@@ -311,10 +316,10 @@ void lw_print_kernel_decls(const lw_helpers *hs, strbuf *out) {
     sb_puts(out, "  func.func private @tdm_gemm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64)\n");
   if (hs->kernels_used & (1u << BMM_F32_BIT))
     sb_puts(out, "  func.func private @tdm_bmm_f32(!llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)\n");
-  static const char *const row_args[6] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
+  static const char *const row_args[7] = {"i64, i64", "i64, f32", "i64, i64, f32, i64",
                                           "i64, i64, i64, i64, i64, i64, i64, i64", "!llvm.ptr, i64, i64, i64",
-                                          "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32"};
-  for (int k = 0; k < 6; k++)
+                                          "!llvm.ptr, i64, i64, i64, i64, i64, i64, f32", "i64, i64, f32"};
+  for (int k = 0; k < 7; k++)
     if (hs->kernels_used & (1u << (ROWS_BIT + k)))
       sb_printf(out, "  func.func private @tdm_rows_%s_f32(!llvm.ptr, !llvm.ptr, %s)\n", row_kernels[k], row_args[k]);
 }

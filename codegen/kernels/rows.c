@@ -91,6 +91,20 @@ static void mvn_task(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+static void sum_task(void *ctx, int64_t begin, int64_t end) {
+  const rows_job *j = ctx;
+  for (int64_t r = begin; r < end; r++) {
+    f32x16 acc = {0};
+    for (int64_t i = 0; i < j->n; i += 16) acc += load_part(j->x + r * j->n, i, j->n, 0.0f);
+    j->y[r] = hsum16(acc) * j->beta;
+  }
+}
+
+void tdm_rows_sum_f32(const float *x, float *y, int64_t rows, int64_t n, float scale) {
+  rows_job j = {x, y, n, 0, scale, 0};
+  parallel(sum_task, &j, rows, rows * ROW_COST(n));
+}
+
 void tdm_rows_mvn_f32(const float *x, float *y, int64_t rows, int64_t n, float eps, int64_t flags) {
   rows_job j = {x, y, n, eps, 0, flags};
   parallel(mvn_task, &j, rows, rows * ROW_COST(n));

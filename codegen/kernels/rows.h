@@ -22,6 +22,9 @@ void tdm_rows_swish_f32(const float *x, float *y, int64_t count, float beta);
 void tdm_rows_swiglu_f32(const float *g, const float *u, float *y, int64_t rows, int64_t n, int64_t g_off,
                          int64_t g_stride, int64_t u_off, int64_t u_stride, float beta);
 
+/* y[r] = scale * sum_j x[r, j] (ReduceSum, or ReduceMean with scale 1 / n). */
+void tdm_rows_sum_f32(const float *x, float *y, int64_t rows, int64_t n, float scale);
+
 /* OpenVINO's MVN over each row: c = x - mean; with TDM_MVN_VARIANCE, y = c / den,
  * den = sqrt(var + eps) with TDM_MVN_INSIDE_SQRT, else sqrt(var) + eps, var the mean
  * of c^2; without it, y = c. */

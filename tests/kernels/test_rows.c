@@ -1,5 +1,5 @@
 /* The row-wise kernels (codegen/kernels/rows.c, from the bitcode tandemc embeds)
- * against double-precision references: softmax and MVN (both eps modes, and without
+ * against double-precision references: softmax, sums over rows, and MVN (both eps modes, and without
  * variance) over rows of lengths around the 16-lane vectors (1, 5, 16, 17, 128, 300),
  * swish with two betas over counts around its chunks of 4096, on one thread and on
  * three; swish then mul fused (SwiGLU) against the two kernels, bit for bit; row copies (a transpose and a slice) and element-wise arithmetic, exactly;
@@ -42,6 +42,19 @@ static void check_softmax(int64_t rows, int64_t n) {
       double want = exp((double)x[r * n + j] - m) / s;
       expect("softmax", rows, n, r * n + j, y[r * n + j], want, 1e-6 * want + 1e-12);
     }
+  }
+  free(x), free(y);
+}
+
+static void check_sum(int64_t rows, int64_t n) {
+  float *x = malloc(sizeof(float) * (size_t)(rows * n + 1)), *y = malloc(sizeof(float) * (size_t)rows);
+  for (int64_t i = 0; i < rows * n; i++) x[i] = rnd(3.0f);
+  float scale = 1.0f / (float)n;
+  tdm_rows_sum_f32(x, y, rows, n, scale);
+  for (int64_t r = 0; r < rows; r++) {
+    double want = 0, mag = 0;
+    for (int64_t j = 0; j < n; j++) want += x[r * n + j], mag += fabs(x[r * n + j]);
+    expect("mean", rows, n, r, y[r], want * scale, 1e-6 * mag * scale + 1e-30);
   }
   free(x), free(y);
 }
@@ -186,6 +199,7 @@ int main(void) {
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
       for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
         check_softmax(rows[r], ns[k]);
+        check_sum(rows[r], ns[k]);
         check_mvn(rows[r], ns[k], TDM_MVN_VARIANCE | TDM_MVN_INSIDE_SQRT, 1e-5f);
         check_mvn(rows[r], ns[k], TDM_MVN_VARIANCE, 1e-3f);
         check_mvn(rows[r], ns[k], 0, 1e-5f);
