@@ -16,13 +16,19 @@
  * compile time (const_eval.c): the blob holds their result, not their inputs.
  * A matrix in a block encoding (tdm_weight_is_blocked: GGUF's Q8_0, Q4_0, Q4_1, F16,
  * BF16, or what --weights-type asked for) goes to the blob as it is, converted at
- * compile time first when its storage differs from its source encoding; a matmul by
- * its transpose and a gather of its rows call the block-weight kernels
+ * compile time first when its storage differs from its source encoding (q8_0, q4_0
+ * and q4_1 repacked in x8 records, eight rows' blocks together); a matmul by its
+ * transpose and a gather of its rows call the block-weight kernels
  * (lower_kernels.c). Only another use decodes it to f32 (once, into the blob).
  * A matmul by a dense f32 weight calls tdm_gemm_f32 over the weight packed into
  * column panels at compile time (the thread pool's GEMM), or with --gemm=mlir a
  * contraction over panels packed likewise, which lower_ops.c generates; one of two
- * activations (attention in OpenVINO IR graphs) calls tdm_bmm_f32.
+ * activations (attention in OpenVINO IR graphs) calls tdm_bmm_f32. Unless
+ * --gemm=mlir, f32 softmax, MVN, sums and means over the last axis, swish, slices and
+ * row-keeping transposes, and element-wise arithmetic call the row-wise kernels
+ * (codegen/kernels/rows.h) on the pool too; two patterns skip a copy: SwiGLU
+ * (mul(swish(g), u)) reads g and u in place from a fused GEMM's output, and a
+ * transpose of a reshaped slice (Q, K, V into heads) copies straight from it.
  *
  * The new IR is written as text and parsed: the templates read as the IR they make. */
 #include <stdlib.h>
