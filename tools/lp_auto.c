@@ -326,6 +326,15 @@ static tdm_status search(runner *rn, lp_auto_result *out, const lp_auto_options 
   return NULL;
 }
 
+/* Seconds since *t, and *t moved to now. */
+static double lap(struct timespec *t) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double s = (double)(now.tv_sec - t->tv_sec) + 1e-9 * (double)(now.tv_nsec - t->tv_nsec);
+  *t = now;
+  return s;
+}
+
 /* ---- Setting up ------------------------------------------------------------------------------ */
 
 static tdm_status tokenize(tdm_session *s, int tokenizer_file, const char *text, size_t len, int32_t **ids,
@@ -382,8 +391,9 @@ static tdm_status prepare(tdm_session *s, const char *model, const lp_auto_optio
 tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_target *target,
                           lp_auto_result *out) {
   memset(out, 0, sizeof *out);
-  struct timespec t0, t1;
+  struct timespec t0, t;
   clock_gettime(CLOCK_MONOTONIC, &t0);
+  t = t0;
   /* The calibration build allocates its activations (tens of MB) on every call: keep
    * them in the heap, not trimmed back to the system after each call and faulted in
    * again (which took a fifth of the calibration's time, in the kernel). */
@@ -402,6 +412,7 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
   int32_t *ids = NULL;
   size_t nids = 0;
   tdm_status st = prepare(s, model, o, target, &r, &ids, &nids);
+  double build_s = lap(&t);
   /* Scored tokens first, held-out ones after: `tokens` each, or half the text each. */
   int half = (int)(nids / 2), nscore = half < o->tokens ? half : o->tokens;
   int nheld = (int)nids - nscore < o->tokens ? (int)nids - nscore : o->tokens;
@@ -429,7 +440,9 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
     fprintf(stderr, "tandemc: --lp=auto: scoring %d layer pairs on %d tokens, testing windows on %d more\n",
             r.L - 1, nscore, nheld);
     set_window(&r, 0, 0);
+    out->build_s = build_s;
     run_tokens(&r, ids, nscore, score_chunk, &sa);
+    out->score_s = lap(&t);
     for (int l = 0; l < r.L; l++) {
       out->cosine[l] = sa.tokens ? sa.cos[l] / (double)sa.tokens : 0;
       if (l) out->pairs[l - 1].rel_error = sa.den[l] > 0 ? sqrt(sa.num[l] / sa.den[l]) : 0;
@@ -438,15 +451,16 @@ tdm_status lp_auto_choose(const char *model, const lp_auto_options *o, const cg_
     evaluate(&r, &ev, held, nheld, scratch);
     ev.recording = 0;
     out->base_ppl = exp(ev.nll / (double)(ev.npred ? ev.npred : 1));
+    out->base_s = lap(&t);
     st = search(&r, out, o, &ev, held, nheld, scratch);
+    out->search_s = lap(&t);
   }
   free(sa.num), free(sa.den), free(sa.cos);
   free(ev.base), free(ev.base_top), free(scratch);
   free(ids);
   runner_free(&r);
   tdm_session_destroy(s);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  out->seconds = lap(&t0);
   out->threads = tandem_threads();
   if (st) lp_auto_result_free(out);
   return st;

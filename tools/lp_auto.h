@@ -46,6 +46,9 @@ typedef struct lp_auto_result {
   int scored_tokens, heldout_tokens;
   int start, end;          /* the choice; start == end: none within budget */
   double seconds;          /* calibration time */
+  double build_s, score_s, base_s, search_s; /* its phases: import and calibration build,
+                                              * scoring pass, unmodified model on the
+                                              * held-out tokens, candidate windows */
   int threads;             /* it ran on (the runtime's pool, include/tandem/runtime.h) */
 } lp_auto_result;
 

@@ -33,7 +33,14 @@ static void write_json(strbuf *j, const char *model, const lp_auto_options *o, c
     sb_printf(j, ", \"scored_tokens\": %d, \"heldout_tokens\": %d, \"threads\": %d, \"seconds\": ",
               r->scored_tokens, r->heldout_tokens, r->threads);
     json_num(j, r->seconds);
-    sb_puts(j, "},\n  \"layers\": [");
+    const char *phase[4] = {"build", "scoring", "baseline", "candidates"};
+    double secs[4] = {r->build_s, r->score_s, r->base_s, r->search_s};
+    sb_puts(j, ", \"phase_seconds\": {");
+    for (int i = 0; i < 4; i++) {
+      sb_printf(j, "%s\"%s\": ", i ? ", " : "", phase[i]);
+      json_num(j, secs[i]);
+    }
+    sb_puts(j, "}},\n  \"layers\": [");
     for (int l = 0; l < r->nlayers; l++) {
       sb_printf(j, "%s\n    {\"index\": %d, \"cosine_in_out\": ", l ? "," : "", l);
       json_num(j, r->cosine[l]);

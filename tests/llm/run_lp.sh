@@ -70,6 +70,8 @@ auto)
   cmp "$work/1/r.svg" "$work/2/r.svg"
   cmp "$work/1/m.weights" "$work/2/m.weights"
   grep -q '"candidates": \[' "$work/1/r.json"
+  grep -q '"phase_seconds": {"build": [0-9.e+-]*, "scoring": [0-9.e+-]*, "baseline": [0-9.e+-]*, "candidates": ' \
+    "$work/1/r.json"
   grep -q 'run as .* parallel pairs\|no layers paired' "$work/1/stderr"
   echo "--lp=auto: the same report, window and weights twice"
   ;;
